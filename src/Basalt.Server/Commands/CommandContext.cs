@@ -1,0 +1,80 @@
+using System.Text;
+using Basalt.Protocol;
+using Basalt.Server.Keyspace;
+
+namespace Basalt.Server.Commands;
+
+/// <summary>
+/// What a handler sees while it runs: the arguments (slices of the receive buffer, valid only during
+/// the call), the reply writer, the client's session and the server. One instance per client, reused.
+/// </summary>
+public sealed class CommandContext
+{
+    private byte[] _buf = [];
+    private ArgRef[] _refs = [];
+    private int _start;
+
+    public CommandContext(Client client, RedisServer server)
+    {
+        Client = client;
+        Server = server;
+    }
+
+    public Client Client { get; }
+    public RedisServer Server { get; }
+
+    /// <summary>The command being executed (the subcommand for container commands).</summary>
+    public CommandDef Command { get; internal set; } = null!;
+
+    /// <summary>Number of arguments including the command name.</summary>
+    public int Count { get; private set; }
+
+    public RespWriter Reply => Client.Out;
+
+    public Database Db => Server.Databases[Client.DbIndex];
+
+    public void SetArgs(byte[] buf, ArgRef[] refs, int start, int count)
+    {
+        _buf = buf;
+        _refs = refs;
+        _start = start;
+        Count = count;
+    }
+
+    /// <summary>Argument <paramref name="i"/> (0 is the command name).</summary>
+    public ReadOnlySpan<byte> Arg(int i)
+    {
+        ref ArgRef r = ref _refs[_start + i];
+        return new ReadOnlySpan<byte>(_buf, r.Offset, r.Length);
+    }
+
+    /// <summary>A copy of argument <paramref name="i"/> that may be stored.</summary>
+    public byte[] ArgBytes(int i) => Arg(i).ToArray();
+
+    public string ArgString(int i) => Encoding.UTF8.GetString(Arg(i));
+
+    /// <summary>True when argument <paramref name="i"/> equals the ASCII keyword, ignoring case.</summary>
+    public bool ArgIs(int i, ReadOnlySpan<byte> lowerKeyword) => Ascii.EqualsIgnoreCase(Arg(i), lowerKeyword);
+
+    public bool TryArgInt64(int i, out long value) => RespNumbers.TryParseInt64(Arg(i), out value);
+
+    /// <summary>Parses an integer argument, replying Redis's error when it is not one.</summary>
+    public bool GetInt64OrReply(int i, out long value)
+    {
+        if (RespNumbers.TryParseInt64(Arg(i), out value)) return true;
+        Reply.WriteError(Errors.NotInteger);
+        return false;
+    }
+
+    public bool GetDoubleOrReply(int i, out double value)
+    {
+        if (RespNumbers.TryParseDouble(Arg(i), out value)) return true;
+        Reply.WriteError(Errors.NotFloat);
+        return false;
+    }
+
+    /// <summary>Replies "-ERR syntax error".</summary>
+    public void SyntaxError() => Reply.WriteError(Errors.Syntax);
+
+    public void WrongType() => Reply.WriteError(Errors.WrongType);
+}

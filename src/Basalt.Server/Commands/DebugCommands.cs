@@ -1,0 +1,8 @@
+namespace Basalt.Server.Commands;
+
+public static class DebugCommands
+{
+    public static void Register(CommandTable t)
+    {
+    }
+}

@@ -1,0 +1,75 @@
+using static Basalt.Server.Commands.CommandFlags;
+
+namespace Basalt.Server.Commands;
+
+/// <summary>Server-wide commands: DBSIZE, FLUSHDB, FLUSHALL, SWAPDB, TIME, LASTSAVE, SHUTDOWN.</summary>
+public static class ServerCommands
+{
+    public static void Register(CommandTable t)
+    {
+        t.Add("dbsize", 1, ReadOnly | Fast, 0, 0, 0, ctx => ctx.Reply.WriteInteger(ctx.Db.Count));
+        t.Add("flushdb", -1, Write, 0, 0, 0, FlushDb);
+        t.Add("flushall", -1, Write, 0, 0, 0, FlushAll);
+        t.Add("time", 1, Loading | Stale | Fast, 0, 0, 0, Time);
+        t.Add("shutdown", -1, Admin | NoScript | Loading | Stale | NoMulti | Sentinel | AllowBusy, 0, 0, 0, ShutdownCmd);
+    }
+
+    /// <summary>FLUSHDB/FLUSHALL take an optional ASYNC or SYNC; anything else is a syntax error.</summary>
+    private static bool ParseFlushMode(CommandContext ctx)
+    {
+        if (ctx.Count == 1) return true;
+        if (ctx.Count == 2 && (ctx.ArgIs(1, "async"u8) || ctx.ArgIs(1, "sync"u8))) return true;
+        ctx.SyntaxError();
+        return false;
+    }
+
+    private static void FlushDb(CommandContext ctx)
+    {
+        if (!ParseFlushMode(ctx)) return;
+        var db = ctx.Db;
+        ctx.Server.Dirty += db.Count;
+        db.Clear();
+        ctx.Server.DatabaseFlushed?.Invoke(db.Index);
+        ctx.Reply.WriteOk();
+    }
+
+    private static void FlushAll(CommandContext ctx)
+    {
+        if (!ParseFlushMode(ctx)) return;
+        foreach (var db in ctx.Server.Databases)
+        {
+            ctx.Server.Dirty += db.Count;
+            db.Clear();
+        }
+        ctx.Server.Dirty++;
+        ctx.Server.DatabaseFlushed?.Invoke(-1);
+        ctx.Reply.WriteOk();
+    }
+
+    private static void Time(CommandContext ctx)
+    {
+        long us = (DateTime.UtcNow - DateTime.UnixEpoch).Ticks / 10;
+        ctx.Reply.WriteArrayHeader(2);
+        ctx.Reply.WriteBulkInteger(us / 1_000_000);
+        ctx.Reply.WriteBulkInteger(us % 1_000_000);
+    }
+
+    private static void ShutdownCmd(CommandContext ctx)
+    {
+        bool abort = false;
+        for (int i = 1; i < ctx.Count; i++)
+        {
+            if (ctx.ArgIs(i, "nosave"u8) || ctx.ArgIs(i, "save"u8) || ctx.ArgIs(i, "now"u8) || ctx.ArgIs(i, "force"u8)) continue;
+            if (ctx.ArgIs(i, "abort"u8)) { abort = true; continue; }
+            ctx.SyntaxError();
+            return;
+        }
+        if (abort)
+        {
+            ctx.Reply.WriteError("ERR No shutdown in progress.");
+            return;
+        }
+        // The connection is closed by the shutdown itself; Redis sends no reply on success.
+        ctx.Server.ShutdownRequested.TrySetResult(0);
+    }
+}

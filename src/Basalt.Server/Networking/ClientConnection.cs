@@ -1,0 +1,251 @@
+using System.Buffers;
+using System.Net.Sockets;
+using Basalt.Protocol;
+
+namespace Basalt.Server.Networking;
+
+/// <summary>
+/// The socket side of a client: receives into a pooled buffer, parses every complete request in it,
+/// executes the whole batch under one acquisition of the execution lock, then sends the replies.
+/// With inline socket completions this runs on the socket engine's thread, so nothing here may block
+/// for long outside the lock.
+/// </summary>
+public sealed class ClientConnection
+{
+    private const int InitialBufferSize = 16 * 1024;
+
+    private readonly Socket _socket;
+    private readonly RedisServer _server;
+    private readonly RequestParser _parser = new();
+    private byte[] _recv;
+    private int _filled;     // bytes in _recv
+    private int _parsed;     // bytes of _recv consumed by complete commands
+    private int[] _cmdStarts = new int[64];
+    private int[] _cmdCounts = new int[64];
+    private volatile bool _closed;
+    private bool _moreInput; // complete requests left unexecuted (the batch stopped at AUTH)
+    private readonly Action _sendCallback;
+
+    public ClientConnection(Socket socket, RedisServer server, Client client)
+    {
+        _socket = socket;
+        _server = server;
+        Client = client;
+        client.Connection = this;
+        _recv = ArrayPool<byte>.Shared.Rent(InitialBufferSize);
+        _sendCallback = () => _ = SendLoopAsync();
+    }
+
+    public Client Client { get; }
+
+    public bool IsClosed => _closed;
+
+    public async Task RunAsync()
+    {
+        try
+        {
+            while (!_closed)
+            {
+                if (_filled == _recv.Length) GrowReceiveBuffer(_recv.Length);
+                int n;
+                try
+                {
+                    n = await _socket.ReceiveAsync(_recv.AsMemory(_filled), SocketFlags.None).ConfigureAwait(false);
+                }
+                catch (SocketException) { break; }
+                catch (ObjectDisposedException) { break; }
+                if (n <= 0) break;
+                _filled += n;
+                Client.NetInputBytes += n;
+                do
+                {
+                    bool mustSend = ProcessInput();
+                    if (mustSend) await SendLoopAsync().ConfigureAwait(false);
+                } while (_moreInput && !_closed);
+                if (Client.Has(ClientFlags.CloseAfterReply) && Client.SendInProgress == 0 && Client.Out.Length == 0) break;
+                if (Client.Has(ClientFlags.CloseAsap)) break;
+            }
+        }
+        catch (Exception ex)
+        {
+            Log.Warning($"Client id={Client.Id} addr={Client.Address} error: {ex}");
+        }
+        finally
+        {
+            Close();
+        }
+    }
+
+    /// <summary>Parses all complete requests and executes them as one batch. Returns true if replies must be sent now.</summary>
+    private bool ProcessInput()
+    {
+        int pos = _parsed;
+        int commands = 0;
+        string? protocolError = null;
+        _parser.Unauthenticated = !Client.Authenticated;
+        while (pos < _filled)
+        {
+            var status = _parser.TryParse(_recv, ref pos, _filled, out int argStart, out int argCount);
+            if (status == ParseStatus.Incomplete)
+            {
+                if (_parser.BytesNeeded > 0 && _filled + _parser.BytesNeeded > _recv.Length)
+                    EnsureRoomFor(_parser.BytesNeeded);
+                break;
+            }
+            if (status == ParseStatus.Error) { protocolError = _parser.Error; break; }
+            if (argCount == 0) continue;
+            if (commands == _cmdStarts.Length)
+            {
+                Array.Resize(ref _cmdStarts, commands * 2);
+                Array.Resize(ref _cmdCounts, commands * 2);
+            }
+            _cmdStarts[commands] = argStart;
+            _cmdCounts[commands] = argCount;
+            commands++;
+            // AUTH may change the limits for the rest of the batch: stop at it and execute first.
+            if (!Client.Authenticated) break;
+        }
+        _parsed = pos;
+
+        Client.QueryBufferLength = _filled - _parsed;
+        Client.QueryBufferSize = _recv.Length;
+        bool mustSend;
+        if (commands == 0 && protocolError is null)
+        {
+            _moreInput = false;
+            if (_parsed > 0) CompactReceiveBuffer();
+            return false;
+        }
+        lock (_server.ExecLock)
+        {
+            var args = _parser.ArgArray;
+            for (int c = 0; c < commands; c++)
+            {
+                _server.Dispatcher.Execute(Client, _recv, args, _cmdStarts[c], _cmdCounts[c]);
+                if (Client.Has(ClientFlags.CloseAfterReply) || Client.Has(ClientFlags.CloseAsap)) break;
+            }
+            if (protocolError is not null)
+            {
+                Log.Verbose($"Protocol error ({protocolError}) from client: id={Client.Id} addr={Client.Address}");
+                Client.Out.WriteError("ERR " + protocolError);
+                Client.Flags |= ClientFlags.CloseAfterReply;
+                _server.Stats.ProtocolErrors++;
+            }
+            mustSend = Client.TryBeginSend();
+        }
+        _parser.ResetArgs();
+        CompactReceiveBuffer();
+        _moreInput = protocolError is null && commands > 0 && _filled > 0
+            && !Client.Has(ClientFlags.CloseAfterReply) && !Client.Has(ClientFlags.CloseAsap);
+        return mustSend;
+    }
+
+    private void CompactReceiveBuffer()
+    {
+        if (_parsed == 0) return;
+        int remaining = _filled - _parsed;
+        if (remaining > 0) Buffer.BlockCopy(_recv, _parsed, _recv, 0, remaining);
+        _parser.Shift(_parsed);
+        _filled = remaining;
+        _parsed = 0;
+        if (remaining == 0 && _recv.Length > InitialBufferSize * 8)
+        {
+            ArrayPool<byte>.Shared.Return(_recv);
+            _recv = ArrayPool<byte>.Shared.Rent(InitialBufferSize);
+        }
+    }
+
+    private void EnsureRoomFor(int needed)
+    {
+        long limit = _server.Config.ClientQueryBufferLimit;
+        if ((long)_filled + needed > limit && (long)_filled + needed > _recv.Length)
+        {
+            Log.Warning($"Closing client that reached max query buffer length: id={Client.Id} addr={Client.Address}");
+            Client.Flags |= ClientFlags.CloseAsap;
+            return;
+        }
+        GrowReceiveBuffer(needed);
+    }
+
+    private void GrowReceiveBuffer(int extra)
+    {
+        long want = Math.Max((long)_recv.Length * 2, (long)_filled + extra);
+        if (want > _server.Config.ClientQueryBufferLimit + 1024 * 1024)
+        {
+            want = Math.Max(_server.Config.ClientQueryBufferLimit, (long)_filled + 1);
+        }
+        if (want > Array.MaxLength) want = Array.MaxLength;
+        var nb = ArrayPool<byte>.Shared.Rent((int)want);
+        Buffer.BlockCopy(_recv, 0, nb, 0, _filled);
+        ArrayPool<byte>.Shared.Return(_recv);
+        _recv = nb;
+        if (_filled == _recv.Length)
+        {
+            Log.Warning($"Closing client that reached max query buffer length: id={Client.Id} addr={Client.Address}");
+            Client.Flags |= ClientFlags.CloseAsap;
+            Shutdown();
+        }
+    }
+
+    /// <summary>Starts a send from another thread (after a push into this client's buffer).</summary>
+    public void ScheduleSend() => ThreadPool.UnsafeQueueUserWorkItem(static cb => cb(), _sendCallback, preferLocal: false);
+
+    /// <summary>Sends <see cref="Client.Sending"/>, then anything appended meanwhile, then releases the sender role.</summary>
+    private async Task SendLoopAsync()
+    {
+        var client = Client;
+        try
+        {
+            while (true)
+            {
+                var buf = client.Sending;
+                int offset = 0;
+                while (offset < buf.Length)
+                {
+                    int n = await _socket.SendAsync(buf.WrittenMemory[offset..], SocketFlags.None).ConfigureAwait(false);
+                    if (n <= 0) throw new SocketException((int)SocketError.ConnectionReset);
+                    offset += n;
+                    client.NetOutputBytes += n;
+                }
+                buf.Reset();
+                buf.TrimIfIdle();
+                Volatile.Write(ref client.SendInProgress, 0);
+                Interlocked.MemoryBarrier();
+                if (client.Out.Length == 0) return;
+                lock (_server.ExecLock)
+                {
+                    if (!client.TryBeginSend()) return;
+                }
+            }
+        }
+        catch (Exception)
+        {
+            Volatile.Write(ref client.SendInProgress, 0);
+            Shutdown();
+        }
+    }
+
+    /// <summary>Asks the receive loop to end (CLIENT KILL, timeouts, output limits); safe from any thread.</summary>
+    public void Shutdown()
+    {
+        if (_closed) return;
+        Client.Flags |= ClientFlags.CloseAsap;
+        try { _socket.Shutdown(SocketShutdown.Both); } catch { }
+        try { _socket.Close(); } catch { }
+    }
+
+    private void Close()
+    {
+        if (_closed) return;
+        _closed = true;
+        lock (_server.ExecLock)
+        {
+            _server.Clients.Remove(Client);
+        }
+        try { _socket.Shutdown(SocketShutdown.Both); } catch { }
+        _socket.Dispose();
+        var buf = _recv;
+        _recv = [];
+        ArrayPool<byte>.Shared.Return(buf);
+    }
+}

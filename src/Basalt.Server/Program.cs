@@ -1,0 +1,90 @@
+using System.Runtime.InteropServices;
+using Basalt.Server;
+using Basalt.Server.Config;
+using Basalt.Server.Networking;
+
+// Run socket continuations on the socket engine's thread: measured to remove most thread hops
+// (see docs/ARCHITECTURE.md). Must be set before the first socket is created.
+if (Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS") is null)
+    Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
+
+return ServerMain.Run(args);
+
+namespace Basalt.Server
+{
+    public static class ServerMain
+    {
+        public const string BasaltVersion = "0.1.0";
+        /// <summary>The Redis version whose behaviour Basalt matches (INFO redis_version).</summary>
+        public const string RedisVersion = "7.0.15";
+
+        public static int Run(string[] args)
+        {
+            var parsed = CommandLine.Parse(args);
+            if (parsed.ExitCode is int code) return code;
+            var config = parsed.Config!;
+
+            Log.Level = ParseLevel(config.LogLevel);
+            if (!string.IsNullOrEmpty(config.LogFile)) Log.SetFile(config.LogFile);
+            if (!string.IsNullOrEmpty(config.Dir))
+            {
+                try { Directory.SetCurrentDirectory(config.Dir); }
+                catch (Exception ex)
+                {
+                    Log.Warning($"Can't chdir to '{config.Dir}': {ex.Message}");
+                    return 1;
+                }
+            }
+            config.SetRaw("dir", Directory.GetCurrentDirectory());
+
+            Log.Notice("oO0OoO0OoO0Oo Basalt is starting oO0OoO0OoO0Oo");
+            Log.Notice($"Basalt version={BasaltVersion}, redis_version={RedisVersion}, bits=64, pid={Log.Pid}, just started");
+            Log.Notice(parsed.ConfigFile is null
+                ? "Warning: no config file specified, using the default config. In order to specify a config file use basalt-server /path/to/redis.conf"
+                : "Configuration loaded");
+
+            var server = new RedisServer(config);
+            var listener = new Listener(server);
+            server.Listener = listener;
+            try
+            {
+                listener.Start();
+            }
+            catch (Exception ex)
+            {
+                Log.Warning(ex.Message);
+                Log.Warning("Failed listening on port " + config.Port + " (tcp), aborting.");
+                return 1;
+            }
+            Log.Notice($"Running mode=standalone, port={config.Port}.");
+            Log.Notice("Server initialized");
+            WritePidFile(config);
+            var cron = new ServerCron(server);
+            cron.Start();
+            Log.Notice("Ready to accept connections tcp");
+
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; server.ShutdownRequested.TrySetResult(0); });
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => { ctx.Cancel = true; server.ShutdownRequested.TrySetResult(0); });
+
+            int exit = server.ShutdownRequested.Task.GetAwaiter().GetResult();
+            Shutdown.Finish(server, cron);
+            return exit;
+        }
+
+        private static void WritePidFile(ServerConfig config)
+        {
+            if (string.IsNullOrEmpty(config.PidFile)) return;
+            try { File.WriteAllText(config.PidFile, Log.Pid + "\n"); }
+            catch (Exception ex) { Log.Warning($"Failed to write PID file: {ex.Message}"); }
+        }
+
+        public static LogLevel ParseLevel(string s) => s switch
+        {
+            "debug" => LogLevel.Debug,
+            "verbose" => LogLevel.Verbose,
+            "warning" => LogLevel.Warning,
+            "nothing" => LogLevel.Nothing,
+            _ => LogLevel.Notice,
+        };
+    }
+}

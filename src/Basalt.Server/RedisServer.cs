@@ -1,0 +1,100 @@
+using Basalt.Server.Commands;
+using Basalt.Server.Config;
+using Basalt.Server.Keyspace;
+using Basalt.Server.Networking;
+
+namespace Basalt.Server;
+
+/// <summary>
+/// The server: configuration, databases, clients and the execution lock that puts every command
+/// in one total order. Subsystems hang off this object; it owns their lifetimes.
+/// </summary>
+public sealed class RedisServer
+{
+    /// <summary>Held while any command executes; every keyspace change happens under it, in one order.</summary>
+    public readonly Lock ExecLock = new();
+
+    public RedisServer(ServerConfig config)
+    {
+        Config = config;
+        Commands = CommandTable.CreateDefault();
+        Dispatcher = new Dispatcher(this);
+        Databases = new Database[Math.Max(1, config.Databases)];
+        for (int i = 0; i < Databases.Length; i++) Databases[i] = new Database(i);
+        Clients = new ClientRegistry(this);
+        RunId = RandomHex(40);
+        StartTimeMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+    }
+
+    public ServerConfig Config { get; }
+    public CommandTable Commands { get; }
+    public Dispatcher Dispatcher { get; }
+    public Database[] Databases { get; }
+    public ClientRegistry Clients { get; }
+    public ServerStats Stats { get; } = new();
+    public string RunId { get; }
+    public long StartTimeMs { get; }
+    public Listener? Listener { get; set; }
+
+    /// <summary>Number of changes since the last save (INFO rdb_changes_since_last_save, save points).</summary>
+    public long Dirty;
+
+    /// <summary>Subsystems clear their per-client state here on RESET (MULTI, WATCH, subscriptions, tracking).</summary>
+    public Action<Client>? ClientReset;
+
+    /// <summary>Raised after FLUSHDB (db index) or FLUSHALL (-1), for WATCH and other subsystems.</summary>
+    public Action<int>? DatabaseFlushed;
+
+    public long LastSaveUnix = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+
+    /// <summary>Set by SHUTDOWN/signals; the main thread waits on it.</summary>
+    public readonly TaskCompletionSource<int> ShutdownRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Clients paused by CLIENT PAUSE until this tick count (ms); writes only when <see cref="PauseWritesOnly"/>.</summary>
+    public long PausedUntilMs;
+    public bool PauseWritesOnly;
+
+    public static string RandomHex(int length)
+    {
+        var bytes = new byte[length / 2];
+        System.Security.Cryptography.RandomNumberGenerator.Fill(bytes);
+        return Convert.ToHexString(bytes).ToLowerInvariant();
+    }
+
+    public long UptimeSeconds => (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - StartTimeMs) / 1000;
+
+    public long TotalKeys()
+    {
+        long n = 0;
+        foreach (var db in Databases) n += db.Count;
+        return n;
+    }
+}
+
+/// <summary>Counters for INFO stats.</summary>
+public sealed class ServerStats
+{
+    public long TotalConnectionsReceived;
+    public long TotalCommandsProcessed;
+    public long RejectedConnections;
+    public long ExpiredKeys;
+    public long EvictedKeys;
+    public long KeyspaceHits;
+    public long KeyspaceMisses;
+    public long ProtocolErrors;
+    public long TotalErrorReplies;
+    public long UnexpectedErrorReplies;
+    public long ExpiredStalePerc;
+    public long ExpireCycleCpuMs;
+    public long TotalReadsProcessed;
+    public long TotalWritesProcessed;
+    /// <summary>Error replies by prefix (INFO errorstats).</summary>
+    public readonly Dictionary<string, long> ErrorCounts = new();
+
+    public void Reset()
+    {
+        TotalConnectionsReceived = TotalCommandsProcessed = RejectedConnections = ExpiredKeys = EvictedKeys = 0;
+        KeyspaceHits = KeyspaceMisses = ProtocolErrors = TotalErrorReplies = UnexpectedErrorReplies = 0;
+        ErrorCounts.Clear();
+    }
+}

@@ -1,0 +1,118 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Basalt.Tests.Support;
+
+/// <summary>
+/// A real server process on a free loopback port: Basalt through bin/basalt-server, or Debian's redis-server
+/// as the reference. Waits for PING with a deadline; stops by PID when disposed.
+/// </summary>
+public sealed class ServerProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    public int Port { get; }
+    public string Dir { get; }
+    public bool IsRedis { get; }
+    public int Pid => _process.Id;
+
+    public static string RepoRoot { get; } = FindRepoRoot();
+
+    private static string FindRepoRoot()
+    {
+        var d = new DirectoryInfo(AppContext.BaseDirectory);
+        while (d is not null && !File.Exists(Path.Combine(d.FullName, "bin", "basalt-server"))) d = d.Parent;
+        return d?.FullName ?? throw new InvalidOperationException("repository root not found");
+    }
+
+    public static int FreePort()
+    {
+        var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        int port = ((IPEndPoint)l.LocalEndpoint).Port;
+        l.Stop();
+        return port;
+    }
+
+    private ServerProcess(bool redis, string[] extraArgs, string? configFile)
+    {
+        IsRedis = redis;
+        Port = FreePort();
+        Dir = Directory.CreateTempSubdirectory(redis ? "redis-" : "basalt-").FullName;
+        var psi = new ProcessStartInfo
+        {
+            FileName = redis ? "redis-server" : Path.Combine(RepoRoot, "bin", "basalt-server"),
+            WorkingDirectory = Dir,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        if (configFile is not null) psi.ArgumentList.Add(configFile);
+        foreach (var a in new[] { "--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--dir", Dir }) psi.ArgumentList.Add(a);
+        if (redis) { psi.ArgumentList.Add("--appendonly"); psi.ArgumentList.Add("no"); }
+        foreach (var a in extraArgs) psi.ArgumentList.Add(a);
+        _process = Process.Start(psi)!;
+        _process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
+        _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        WaitReady(TimeSpan.FromSeconds(60));
+    }
+
+    public static ServerProcess StartBasalt(params string[] args) => new(false, args, null);
+    public static ServerProcess StartBasaltWithConfig(string configFile, params string[] args) => new(false, args, configFile);
+    public static ServerProcess StartRedis(params string[] args) => new(true, args, null);
+
+    public string Output { get { lock (_output) return _output.ToString(); } }
+
+    public bool HasExited => _process.HasExited;
+
+    public int WaitForExit(TimeSpan timeout)
+    {
+        if (!_process.WaitForExit(timeout)) throw new TimeoutException("server did not exit");
+        _process.WaitForExit();
+        return _process.ExitCode;
+    }
+
+    private void WaitReady(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        Exception? last = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited) throw new InvalidOperationException($"server exited with {_process.ExitCode}:\n{Output}");
+            try
+            {
+                using var c = Connect();
+                var r = c.Call("PING");
+                if (r.Text == "PONG" || r.IsError) return;
+            }
+            catch (Exception ex) { last = ex; }
+            Thread.Sleep(50);
+        }
+        throw new TimeoutException($"server not ready: {last?.Message}\n{Output}");
+    }
+
+    public RespConnection Connect() => new("127.0.0.1", Port);
+
+    /// <summary>Runs redis-cli against this server and returns its standard output.</summary>
+    public string Cli(params string[] args) => Tools.Run("redis-cli", ["-p", Port.ToString(), .. args]).StdOut;
+
+    public void Dispose()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                _process.WaitForExit(10_000);
+            }
+        }
+        catch { }
+        _process.Dispose();
+        try { Directory.Delete(Dir, recursive: true); } catch { }
+    }
+}
