@@ -37,12 +37,14 @@ namespace Basalt.Server
             }
             config.SetRaw("dir", Directory.GetCurrentDirectory());
 
-            Log.Notice("oO0OoO0OoO0Oo Basalt is starting oO0OoO0OoO0Oo");
-            Log.Notice($"Basalt version={BasaltVersion}, redis_version={RedisVersion}, bits=64, pid={Log.Pid}, just started");
-            Log.Notice(parsed.ConfigFile is null
+            Log.Role = 'C';
+            Log.Warning("oO0OoO0OoO0Oo Basalt is starting oO0OoO0OoO0Oo");
+            Log.Warning($"Basalt version={BasaltVersion}, redis_version={RedisVersion}, bits=64, pid={Log.Pid}, just started");
+            Log.Warning(parsed.ConfigFile is null
                 ? "Warning: no config file specified, using the default config. In order to specify a config file use basalt-server /path/to/redis.conf"
                 : "Configuration loaded");
 
+            Log.Role = 'M';
             var server = new RedisServer(config);
             var listener = new Listener(server);
             server.Listener = listener;
@@ -53,22 +55,29 @@ namespace Basalt.Server
             catch (Exception ex)
             {
                 Log.Warning(ex.Message);
-                Log.Warning("Failed listening on port " + config.Port + " (tcp), aborting.");
+                Log.Warning("Failed listening on port " + config.Port + " (TCP), aborting.");
                 return 1;
             }
             Log.Notice($"Running mode=standalone, port={config.Port}.");
-            Log.Notice("Server initialized");
+            Log.Warning("Server initialized");
             WritePidFile(config);
             var cron = new ServerCron(server);
             cron.Start();
-            Log.Notice("Ready to accept connections tcp");
+            Log.Notice("Ready to accept connections");
 
-            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; server.ShutdownRequested.TrySetResult(0); });
-            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => { ctx.Cancel = true; server.ShutdownRequested.TrySetResult(0); });
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => OnSignal(ctx, server, "SIGTERM"));
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => OnSignal(ctx, server, "SIGINT"));
 
             int exit = server.ShutdownRequested.Task.GetAwaiter().GetResult();
             Shutdown.Finish(server, cron);
             return exit;
+        }
+
+        private static void OnSignal(PosixSignalContext ctx, RedisServer server, string name)
+        {
+            ctx.Cancel = true;
+            Log.Warning($"Received {name} scheduling shutdown...");
+            server.ShutdownRequested.TrySetResult(0);
         }
 
         private static void WritePidFile(ServerConfig config)
