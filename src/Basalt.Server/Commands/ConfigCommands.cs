@@ -84,7 +84,8 @@ public static class ConfigCommands
         {
             var d = dirs[i];
             string? err = config.Validate(d, d.SplitValue(Encoding.UTF8.GetString(ctx.Arg(3 + 2 * i))), out values[i]);
-            if (err is not null) { ctx.Reply.WriteError(SetFailed(d.Name, err)); return; }
+            // Redis names the directive as matched in its table: the given name in lower case (aliases stay aliases).
+            if (err is not null) { ctx.Reply.WriteError(SetFailed(names[i].ToLowerInvariant(), err)); return; }
         }
         for (int i = 0; i < n; i++)
         {
@@ -101,7 +102,7 @@ public static class ConfigCommands
             var d = dirs[i];
             if (d.Name is "port" or "bind") { rebind |= old[d] != config.Get(d.Name); continue; }
             failure = Apply(server, d);
-            failedName = d.Name;
+            failedName = names[i].ToLowerInvariant();
         }
         if (failure is null && rebind)
         {

@@ -25,8 +25,8 @@ public static partial class ConfigDirectives
     private static ConfigDirective E(string name, string def, string[] values, bool imm = false, bool noEffect = false) =>
         new() { Name = name, Kind = ConfigKind.Enum, Default = def, EnumValues = values, Immutable = imm, NoEffect = noEffect };
 
-    private static readonly string[] YesNoLocal = ["no", "yes", "local"];
-    private static readonly string[] ShutdownOnSig = ["default", "save", "nosave", "now", "force"];
+    private static string[] YesNoLocal => ["no", "yes", "local"];
+    private static string[] ShutdownOnSig => ["default", "save", "nosave", "now", "force"];
 
     private static string? NotAPath(string what, string kind, string v) =>
         v.Contains('/') ? $"{what} can't be a path, just a {kind}" : null;

@@ -228,7 +228,6 @@ public static class SpecialDirectives
             if (close < 0 || Array.IndexOf(TitleVars, v[i..(close + 1)]) < 0) return "template format is invalid or contains unknown variables";
             i = close;
         }
-        if (!v.Contains("{title}")) return "template format is invalid or contains unknown variables";
         normalized = v;
         return null;
     }
