@@ -28,46 +28,51 @@ public static class CommandLine
             return new(null, null, 1);
         }
 
+        // As redis-server: an optional config file first, then "--name value..." options that become
+        // config lines appended after the file's text (so they override it and errors count lines the same way).
         int i = 0;
         string? file = null;
-        if (args.Length > 0 && !args[0].StartsWith("--"))
+        bool fromStdin = false;
+        if (args.Length > 0 && !args[0].StartsWith('-'))
         {
             file = args[0];
             i = 1;
         }
         var options = new StringBuilder();
-        bool first = true;
-        for (; i < args.Length; i++)
+        for (int j = i; j < args.Length; j++)
         {
-            var a = args[i];
+            var a = args[j];
+            if (a == "-" && (j == 0 || j == args.Length - 1)) { fromStdin = true; continue; }
             if (a.StartsWith("--") && a.Length > 2)
             {
-                if (!first) options.Append('\n');
+                if (options.Length > 0) options.Append('\n');
                 options.Append(a[2..]).Append(' ');
-                first = false;
             }
             else
             {
-                options.Append(ConfigFileParser.Quote(a)).Append(' ');
+                options.Append(ConfigFileParser.Repr(a)).Append(' ');
             }
         }
 
         var config = new ServerConfig();
         try
         {
-            var parser = new ConfigFileParser(config);
+            var text = new StringBuilder();
             if (file is not null)
             {
-                string full = file == "-" ? file : Path.GetFullPath(file);
-                if (file != "-" && !File.Exists(full))
+                string full = Path.GetFullPath(file);
+                try { text.Append(File.ReadAllText(full)); }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
                 {
-                    Console.Error.WriteLine($"Fatal error, can't open config file '{full}': No such file or directory");
+                    Console.Error.WriteLine($"Fatal error, can't open config file '{full}': " +
+                        (ex is UnauthorizedAccessException ? "Permission denied" : "No such file or directory"));
                     return new(null, file, 1);
                 }
-                parser.LoadFile(full);
-                if (file != "-") config.ConfigFile = full;
+                config.ConfigFile = full;
             }
-            if (options.Length > 0) parser.LoadText(options.ToString(), "(command line)");
+            if (fromStdin) text.Append(Console.In.ReadToEnd());
+            if (options.Length > 0) text.Append('\n').Append(options);
+            new ConfigFileParser(config).LoadText(text.ToString());
         }
         catch (ConfigException ex)
         {

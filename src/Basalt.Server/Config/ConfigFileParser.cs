@@ -14,66 +14,111 @@ public sealed class ConfigFileParser
 
     public ConfigFileParser(ServerConfig config) => _config = config;
 
+    private bool _saveSeen;
+
     public void LoadFile(string path)
     {
-        string text = path == "-" ? Console.In.ReadToEnd() : File.ReadAllText(path);
-        LoadText(text, path);
+        string text;
+        try { text = path == "-" ? Console.In.ReadToEnd() : File.ReadAllText(path); }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigException($"Fatal error, can't open config file '{path}': {Describe(ex)}");
+        }
+        LoadText(text);
     }
 
-    public void LoadText(string text, string source)
+    private static string Describe(Exception ex) => ex switch
+    {
+        FileNotFoundException or DirectoryNotFoundException => "No such file or directory",
+        UnauthorizedAccessException => "Permission denied",
+        _ => ex.Message,
+    };
+
+    /// <summary>Applies configuration text; errors carry the line number within this text.</summary>
+    public void LoadText(string text)
     {
         var lines = text.Split('\n');
         for (int n = 0; n < lines.Length; n++)
         {
-            string line = lines[n].Trim();
+            string line = lines[n].Trim(' ', '\t', '\r', '\n');
             if (line.Length == 0 || line[0] == '#') continue;
             var argv = SplitArgs(line);
-            if (argv is null) Fail(source, n + 1, line, "Unbalanced quotes in configuration line");
+            if (argv is null) Fail(n + 1, line, "Unbalanced quotes in configuration line");
             if (argv!.Count == 0) continue;
-            string name = argv[0].ToLowerInvariant();
-            var values = argv.Skip(1).ToArray();
-            string? err = Apply(name, values);
-            if (err is not null) Fail(source, n + 1, line, err);
+            string? err = Apply(argv[0].ToLowerInvariant(), argv.Skip(1).ToArray());
+            if (err is not null) Fail(n + 1, line, err);
         }
     }
 
-    private string? Apply(string name, string[] values)
+    private string? Apply(string name, string[] args)
     {
-        if (name == "include")
+        var d = ConfigDirectives.Find(name);
+        if (d is not null)
         {
-            if (values.Length != 1) return "Bad directive or wrong number of arguments";
-            if (++_includeDepth > 16) return "Too many nested includes";
-            try { LoadFile(values[0]); }
-            catch (IOException ex) { return $"Can't open include file '{values[0]}': {ex.Message}"; }
-            finally { _includeDepth--; }
-            return null;
+            if (d.MultiArg && args.Length == 1) args = d.SplitValue(args[0]);
+            else if (!d.MultiArg && d.Kind != ConfigKind.Special && args.Length != 1) return "wrong number of arguments";
+            if (d.Name == "save")
+            {
+                // The first save line of the configuration replaces the default; later ones add points.
+                string? err = _config.Validate(d, args, out string normalized);
+                if (err is not null) return err;
+                string cur = _config.Get("save");
+                if (_saveSeen && normalized.Length > 0 && cur.Length > 0) normalized = cur + " " + normalized;
+                _saveSeen = true;
+                _config.Store(d, normalized);
+                return null;
+            }
+            return _config.SetArgs(d, args, startup: true);
         }
-        if (ConfigDirectives.Find(name) is null) return "Bad directive or wrong number of arguments";
-        if (values.Length == 0) return "wrong number of arguments";
-        return _config.Set(name, string.Join(' ', values), startup: true);
+        switch (name)
+        {
+            case "include" when args.Length == 1:
+                if (++_includeDepth > 16) { _includeDepth--; return "Too many nested includes"; }
+                try { LoadFile(args[0]); }
+                finally { _includeDepth--; }
+                return null;
+            case "rename-command" when args.Length == 2:
+                _config.RenamedCommands.Add((args[0], args[1]));
+                return null;
+            case "user" when args.Length >= 1:
+                _config.UserDirectives.Add(args);
+                return null;
+            case "loadmodule" when args.Length >= 1:
+                return "Module loading is not supported by Basalt";
+            case "sentinel":
+                return "sentinel directive while not in sentinel mode";
+        }
+        if (ConfigDirectives.Deprecated.Contains(name)) return null;
+        return "Bad directive or wrong number of arguments";
     }
 
-    private static void Fail(string source, int lineNo, string line, string reason)
+    private static void Fail(int lineNo, string line, string reason)
     {
-        throw new ConfigException($"""
-
-*** FATAL CONFIG FILE ERROR (Basalt {ServerMain.BasaltVersion}) ***
-Reading the configuration file, at line {lineNo}
->>> '{line}'
-{reason}
-""" + (source == "(command line)" ? "" : $"\n(in {source})"));
+        throw new ConfigException(
+            $"\n*** FATAL CONFIG FILE ERROR (Redis {ServerMain.RedisVersion}) ***\n" +
+            $"Reading the configuration file, at line {lineNo}\n>>> '{line}'\n{reason}");
     }
 
-    /// <summary>Quotes a command-line value so it survives the line splitter ("" for the empty string).</summary>
-    public static string Quote(string s)
+    /// <summary>Quotes a value as Redis's sdscatrepr does: always in double quotes, escapes for the rest.</summary>
+    public static string Repr(string s)
     {
-        if (s.Length > 0 && s.All(c => c > ' ' && c != '"' && c != '\'' && c != '\\')) return s;
         var sb = new StringBuilder("\"");
-        foreach (var c in s)
+        foreach (char c in s)
         {
-            if (c == '"' || c == '\\') sb.Append('\\').Append(c);
-            else if (c == '\n') sb.Append("\\n");
-            else sb.Append(c);
+            switch (c)
+            {
+                case '\\': sb.Append("\\\\"); break;
+                case '"': sb.Append("\\\""); break;
+                case '\n': sb.Append("\\n"); break;
+                case '\r': sb.Append("\\r"); break;
+                case '\t': sb.Append("\\t"); break;
+                case '\a': sb.Append("\\a"); break;
+                case '\b': sb.Append("\\b"); break;
+                default:
+                    if (c < 0x20 || c == 0x7f) sb.Append("\\x").Append(((int)c).ToString("x2"));
+                    else sb.Append(c);
+                    break;
+            }
         }
         return sb.Append('"').ToString();
     }

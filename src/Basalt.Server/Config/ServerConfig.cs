@@ -20,6 +20,12 @@ public sealed class ServerConfig
     /// <summary>Path of the config file the server was started with (CONFIG REWRITE target), or null.</summary>
     public string? ConfigFile { get; set; }
 
+    /// <summary>rename-command lines of the file (old name, new name; "" disables). Applied by the command table owner.</summary>
+    public List<(string From, string To)> RenamedCommands { get; } = new();
+
+    /// <summary>user lines of the file (ACL rules as written), for the ACL subsystem.</summary>
+    public List<string[]> UserDirectives { get; } = new();
+
     // Typed views, refreshed whenever a value changes.
     public int Port { get; private set; }
     public string[] BindAddresses { get; private set; } = [];
@@ -49,23 +55,90 @@ public sealed class ServerConfig
     public long LatencyMonitorThreshold { get; private set; }
     public bool EnableDebugCommand => Get("enable-debug-command") is "yes" or "local";
 
+    // Persistence.
+    public IReadOnlyList<SavePoint> SavePoints { get; private set; } = [];
+    public string DbFilename { get; private set; } = "dump.rdb";
+    public bool RdbCompression { get; private set; }
+    public bool RdbChecksum { get; private set; }
+    public bool StopWritesOnBgsaveError { get; private set; }
+    public bool AppendOnly { get; private set; }
+    public string AppendFilename { get; private set; } = "";
+    public string AppendDirname { get; private set; } = "";
+    public string AppendFsync { get; private set; } = "everysec";
+
+    // Memory and clients.
+    /// <summary>maxmemory in bytes (saturated to long.MaxValue); 0 = no limit.</summary>
+    public long MaxMemory { get; private set; }
+    public string MaxMemoryPolicy { get; private set; } = "noeviction";
+    public int MaxMemorySamples { get; private set; }
+    public ClientOutputBufferLimits OutputBufferLimits { get; private set; } = ClientOutputBufferLimits.Parse(ClientOutputBufferLimits.DefaultText);
+
+    // Events, scripting, replication.
+    /// <summary>Normalized notify-keyspace-events ("" = off; "A" covers g$lshzxetd; K, E, m and n as given).</summary>
+    public string NotifyKeyspaceEvents { get; private set; } = "";
+    public long BusyReplyThresholdMs { get; private set; }
+    /// <summary>"host port" or "" when not a replica.</summary>
+    public string ReplicaOf { get; private set; } = "";
+    public string MasterAuth { get; private set; } = "";
+    public bool ReplicaReadOnly { get; private set; }
+    public long ReplBacklogSize { get; private set; }
+
+    // Encodings.
+    public long HashMaxListpackEntries { get; private set; }
+    public long HashMaxListpackValue { get; private set; }
+    public int ListMaxListpackSize { get; private set; }
+    public int ListCompressDepth { get; private set; }
+    public long SetMaxIntsetEntries { get; private set; }
+    public long ZsetMaxListpackEntries { get; private set; }
+    public long ZsetMaxListpackValue { get; private set; }
+    public long StreamNodeMaxBytes { get; private set; }
+    public long StreamNodeMaxEntries { get; private set; }
+    public long HllSparseMaxBytes { get; private set; }
+
+    /// <summary>Every directive (primary names) with its current value.</summary>
     public IEnumerable<KeyValuePair<string, string>> Values => _values;
 
     public string Get(string name) => _values.TryGetValue(ConfigDirectives.Canonical(name), out var v) ? v : "";
 
     public bool Contains(string name) => _values.ContainsKey(ConfigDirectives.Canonical(name));
 
-    /// <summary>Sets a directive after validation; returns Redis's error text, or null on success.</summary>
+    /// <summary>Integer view of a numeric directive (bool: yes = 1).</summary>
+    public long GetInt64(string name)
+    {
+        var v = Get(name);
+        if (v is "yes") return 1;
+        if (v is "no" or "") return 0;
+        return ConfigDirectives.TryParseMemory(v, out long n) ? n : long.Parse(v, CultureInfo.InvariantCulture);
+    }
+
+    public bool GetBool(string name) => Get(name) == "yes";
+
+    /// <summary>Sets a directive from one string (CONFIG SET form); returns Redis's error text, or null on success.</summary>
     public string? Set(string name, string value, bool startup)
     {
         var d = ConfigDirectives.Find(name);
         if (d is null) return $"Unknown option or number of arguments for CONFIG SET - '{name}'";
-        if (!startup && d.Immutable) return $"can't set immutable config";
-        string? error = d.Normalize(value, out string normalized);
+        return SetArgs(d, d.SplitValue(value), startup);
+    }
+
+    /// <summary>Sets a directive from its argument list (config file form).</summary>
+    public string? SetArgs(ConfigDirective d, string[] args, bool startup)
+    {
+        if (!startup && d.Immutable) return "can't set immutable config";
+        string? error = Validate(d, args, out string normalized);
         if (error is not null) return error;
+        Store(d, normalized);
+        return null;
+    }
+
+    /// <summary>Checks arguments against the current value without changing anything.</summary>
+    public string? Validate(ConfigDirective d, string[] args, out string normalized) => d.Parse(args, _values[d.Name], out normalized);
+
+    /// <summary>Stores an already normalized value.</summary>
+    public void Store(ConfigDirective d, string normalized)
+    {
         _values[d.Name] = normalized;
         Refresh();
-        return null;
     }
 
     /// <summary>Sets a value without validation (internal updates such as dir after a chdir).</summary>
@@ -85,28 +158,62 @@ public sealed class ServerConfig
         UnixSocket = Get("unixsocket");
         UnixSocketPerm = Get("unixsocketperm");
         TcpKeepAlive = (int)Num("tcp-keepalive");
-        MaxClients = (int)Num("maxclients");
-        ProtectedMode = Get("protected-mode") == "yes";
+        MaxClients = (int)Math.Min(Num("maxclients"), int.MaxValue);
+        ProtectedMode = GetBool("protected-mode");
         RequirePass = Get("requirepass");
         Databases = (int)Num("databases");
         ClientQueryBufferLimit = Num("client-query-buffer-limit");
         ProtoMaxBulkLen = Num("proto-max-bulk-len");
-        Hz = Math.Clamp((int)Num("hz"), 1, 500);
+        Hz = Math.Clamp((int)Math.Min(Num("hz"), 500), 1, 500);
         Timeout = (int)Num("timeout");
         LogLevel = Get("loglevel");
         LogFile = Get("logfile");
         PidFile = Get("pidfile");
         Dir = Get("dir");
-        Daemonize = Get("daemonize") == "yes";
+        Daemonize = GetBool("daemonize");
         ActiveExpireEffort = (int)Num("active-expire-effort");
         SlowlogLogSlowerThan = Num("slowlog-log-slower-than");
-        SlowlogMaxLen = (int)Num("slowlog-max-len");
+        SlowlogMaxLen = (int)Math.Min(Num("slowlog-max-len"), int.MaxValue);
         LatencyMonitorThreshold = Num("latency-monitor-threshold");
+
+        SavePoints = SpecialDirectives.ParseSavePoints(Get("save"));
+        DbFilename = Get("dbfilename");
+        RdbCompression = GetBool("rdbcompression");
+        RdbChecksum = GetBool("rdbchecksum");
+        StopWritesOnBgsaveError = GetBool("stop-writes-on-bgsave-error");
+        AppendOnly = GetBool("appendonly");
+        AppendFilename = Get("appendfilename");
+        AppendDirname = Get("appenddirname");
+        AppendFsync = Get("appendfsync");
+
+        MaxMemory = Num("maxmemory");
+        MaxMemoryPolicy = Get("maxmemory-policy");
+        MaxMemorySamples = (int)Num("maxmemory-samples");
+        OutputBufferLimits = ClientOutputBufferLimits.Parse(Get("client-output-buffer-limit"));
+
+        NotifyKeyspaceEvents = Get("notify-keyspace-events");
+        BusyReplyThresholdMs = Num("busy-reply-threshold");
+        ReplicaOf = Get("replicaof");
+        MasterAuth = Get("masterauth");
+        ReplicaReadOnly = GetBool("replica-read-only");
+        ReplBacklogSize = Num("repl-backlog-size");
+
+        HashMaxListpackEntries = Num("hash-max-listpack-entries");
+        HashMaxListpackValue = Num("hash-max-listpack-value");
+        ListMaxListpackSize = (int)Num("list-max-listpack-size");
+        ListCompressDepth = (int)Num("list-compress-depth");
+        SetMaxIntsetEntries = Num("set-max-intset-entries");
+        ZsetMaxListpackEntries = Num("zset-max-listpack-entries");
+        ZsetMaxListpackValue = Num("zset-max-listpack-value");
+        StreamNodeMaxBytes = Num("stream-node-max-bytes");
+        StreamNodeMaxEntries = Num("stream-node-max-entries");
+        HllSparseMaxBytes = Num("hll-sparse-max-bytes");
     }
 
     private long Num(string name)
     {
         var v = Get(name);
-        return ConfigDirectives.TryParseMemory(v, out long n) ? n : long.Parse(v, CultureInfo.InvariantCulture);
+        if (v.Length > 0 && v[0] == '-') return long.Parse(v, CultureInfo.InvariantCulture);
+        return ConfigDirectives.TryParseMemory(v, out long n) ? n : 0;
     }
 }
