@@ -73,6 +73,33 @@ public sealed class CommandContext
         return false;
     }
 
+    /// <summary>
+    /// Looks up a key that should hold a <typeparamref name="T"/> (byte[] for strings). Returns false, having replied
+    /// WRONGTYPE, when it holds another type; otherwise true with the value or null when missing.
+    /// Counts keyspace hits and misses as Redis does for reads.
+    /// </summary>
+    public bool TryLookup<T>(ReadOnlySpan<byte> key, out T? value) where T : class
+    {
+        var obj = Db.Lookup(key);
+        if (obj is null) { Server.Stats.KeyspaceMisses++; value = null; return true; }
+        Server.Stats.KeyspaceHits++;
+        if (obj is T t) { value = t; return true; }
+        value = null;
+        WrongType();
+        return false;
+    }
+
+    /// <summary>Like <see cref="TryLookup{T}"/> for a write: no hit/miss accounting.</summary>
+    public bool TryLookupForWrite<T>(ReadOnlySpan<byte> key, out T? value) where T : class
+    {
+        var obj = Db.Lookup(key);
+        if (obj is null) { value = null; return true; }
+        if (obj is T t) { value = t; return true; }
+        value = null;
+        WrongType();
+        return false;
+    }
+
     /// <summary>Replies "-ERR syntax error".</summary>
     public void SyntaxError() => Reply.WriteError(Errors.Syntax);
 
