@@ -183,3 +183,32 @@ public static partial class CommandMetadata
         for (int i = first; i < first + num && i < args.Length; i++) keys.Add(new KeyRef(i, FlagsRwAccessDelete));
     }
 }
+
+public static partial class CommandMetadata
+{
+    private static readonly Dictionary<string, CommandFlags> FlagByName = new()
+    {
+        ["write"] = CommandFlags.Write, ["readonly"] = CommandFlags.ReadOnly, ["denyoom"] = CommandFlags.DenyOom,
+        ["module"] = CommandFlags.Module, ["admin"] = CommandFlags.Admin, ["pubsub"] = CommandFlags.PubSub,
+        ["noscript"] = CommandFlags.NoScript, ["blocking"] = CommandFlags.Blocking, ["loading"] = CommandFlags.Loading,
+        ["stale"] = CommandFlags.Stale, ["skip_monitor"] = CommandFlags.SkipMonitor, ["skip_slowlog"] = CommandFlags.SkipSlowlog,
+        ["fast"] = CommandFlags.Fast, ["no_auth"] = CommandFlags.NoAuth, ["no_mandatory_keys"] = CommandFlags.NoMandatoryKeys,
+        ["no_async_loading"] = CommandFlags.NoAsyncLoading, ["no_multi"] = CommandFlags.NoMulti, ["allow_busy"] = CommandFlags.AllowBusy,
+    };
+
+    /// <summary>
+    /// A handler-less definition built from Redis's facts alone (for key extraction of commands not
+    /// registered yet, and for tests). Hidden flags (may_replicate, protected...) are not in the data.
+    /// </summary>
+    public static CommandDef? CreateDefinition(string fullName)
+    {
+        var e = Find(fullName);
+        if (e is null) return null;
+        var flags = CommandFlags.None;
+        foreach (var f in e.Flags) if (FlagByName.TryGetValue(f, out var bit)) flags |= bit;
+        var def = new CommandDef { Name = e.Name, Arity = e.Arity, Flags = flags, FirstKey = e.FirstKey, LastKey = e.LastKey, Step = e.Step };
+        def.FullName = e.Name;
+        def.Info = Lookup(def);
+        return def;
+    }
+}
