@@ -73,7 +73,7 @@ public static class Digest
                 kv.Clear();
                 Mix(kv, key);
                 AddValue(kv, value, db.GetExpire(key) != -1);
-                for (int i = 0; i < Size; i++) final[i] ^= kv[i];
+                Xor(final, kv); // final ^= SHA1(key-value digest)
             }
         }
         return final;
