@@ -37,7 +37,8 @@ public sealed class Dispatcher
             FinishReply(client, replyStart);
             return;
         }
-        if (def.Subcommands is not null)
+        // A container with its own handler (COMMAND) runs it when called without a subcommand.
+        if (def.Subcommands is not null && (count >= 2 || def.Handler is null))
         {
             if (count < 2)
             {
