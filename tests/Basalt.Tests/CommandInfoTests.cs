@@ -16,7 +16,6 @@ public class CommandInfoTests : IClassFixture<DifferentialFixture>
     /// </summary>
     private static readonly HashSet<string> KnownMismatches =
     [
-        "echo", // ConnectionCommands registers Fast only; Redis 7.0 has loading|stale|fast
     ];
 
     /// <summary>A canonical text of a reply; subcommand lists are sorted since Redis orders them by hash.</summary>

@@ -9,7 +9,7 @@ public static class ConnectionCommands
     public static void Register(CommandTable t)
     {
         t.Add("ping", -1, Fast | Sentinel, 0, 0, 0, Ping);
-        t.Add("echo", 2, Fast, 0, 0, 0, ctx => ctx.Reply.WriteBulk(ctx.Arg(1)));
+        t.Add("echo", 2, Loading | Stale | Fast, 0, 0, 0, ctx => ctx.Reply.WriteBulk(ctx.Arg(1)));
         t.Add("quit", -1, AllowBusy | NoScript | Loading | Stale | Fast | NoAuth, 0, 0, 0, Quit);
         t.Add("select", 2, Loading | Stale | Fast, 0, 0, 0, Select);
         t.Add("auth", -2, NoScript | Loading | Stale | Fast | NoAuth | Sentinel | AllowBusy, 0, 0, 0, Auth);
