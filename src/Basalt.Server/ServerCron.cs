@@ -73,9 +73,16 @@ public sealed class ServerCron
             if (now >= deadline || !_server.Config.ActiveExpireEnabled) break;
             var db = dbs[_expireDb % dbs.Length];
             if (db.ExpiresCount == 0) { _expireDb = (_expireDb + 1) % dbs.Length; continue; }
-            lock (_server.ExecLock)
+            // Slices of the lock, so clients interleave while a database with many stale keys is cleaned.
+            while (true)
             {
-                db.ActiveExpireCycle(samples, acceptableStale, Math.Min(deadline, now + slice));
+                bool timedOut;
+                lock (_server.ExecLock)
+                {
+                    db.ActiveExpireCycle(samples, acceptableStale, Math.Min(deadline, now + slice), out timedOut);
+                }
+                now = System.Diagnostics.Stopwatch.GetTimestamp();
+                if (!timedOut || now >= deadline || !_server.Config.ActiveExpireEnabled) break;
             }
             _expireDb = (_expireDb + 1) % dbs.Length;
         }

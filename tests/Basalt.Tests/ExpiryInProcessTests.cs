@@ -63,7 +63,7 @@ public class ExpiryInProcessTests
         int expired = 0;
         long deadline = System.Diagnostics.Stopwatch.GetTimestamp() + System.Diagnostics.Stopwatch.Frequency;
         while (db.ExpiresCount > 0 && System.Diagnostics.Stopwatch.GetTimestamp() < deadline)
-            lock (h.Server.ExecLock) expired += db.ActiveExpireCycle(20, 10, deadline);
+            lock (h.Server.ExecLock) expired += db.ActiveExpireCycle(20, 10, deadline, out _);
         Assert.Equal(500, expired);
         Assert.Equal(500, db.Count);
         Assert.Equal(501, h.Server.Stats.ExpiredKeys);
@@ -79,7 +79,7 @@ public class ExpiryInProcessTests
         h.ExpireInPast("ex:stale");
         long deadline = System.Diagnostics.Stopwatch.GetTimestamp() + System.Diagnostics.Stopwatch.Frequency;
         int n = 0;
-        lock (h.Server.ExecLock) for (int k = 0; k < 20; k++) n += db.ActiveExpireCycle(20, 10, deadline);
+        lock (h.Server.ExecLock) for (int k = 0; k < 20; k++) n += db.ActiveExpireCycle(20, 10, deadline, out _);
         Assert.Equal(1, n); // the cursor walks the whole table across calls, so the one stale key is found
         Assert.Equal(300, db.Count);
     }

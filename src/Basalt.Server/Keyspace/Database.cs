@@ -130,11 +130,13 @@ public sealed class Database
     /// Active expiry for this database: walks the expires table from <see cref="ExpireCursor"/> in samples of
     /// <paramref name="samplesPerLoop"/> keys, deleting the expired ones, and repeats while more than
     /// <paramref name="acceptableStalePercent"/> of a sample had expired (Redis 7's adaptive rule) and the
-    /// deadline (a <see cref="System.Diagnostics.Stopwatch"/> timestamp) has not passed. Returns the keys expired.
+    /// deadline (a <see cref="System.Diagnostics.Stopwatch"/> timestamp) has not passed. Returns the keys expired;
+    /// <paramref name="timedOut"/> tells whether it stopped on the deadline while keys were still going stale.
     /// </summary>
-    public int ActiveExpireCycle(int samplesPerLoop, int acceptableStalePercent, long deadlineTimestamp)
+    public int ActiveExpireCycle(int samplesPerLoop, int acceptableStalePercent, long deadlineTimestamp, out bool timedOut)
     {
         int expiredTotal = 0;
+        timedOut = false;
         while (Expires.Count > 0)
         {
             long now = NowMs;
@@ -160,7 +162,7 @@ public sealed class Database
             ExpireCursor = cursor;
             expiredTotal += expired;
             if (sampled > 0 && expired * 100 <= sampled * acceptableStalePercent) break;
-            if (System.Diagnostics.Stopwatch.GetTimestamp() >= deadlineTimestamp) break;
+            if (System.Diagnostics.Stopwatch.GetTimestamp() >= deadlineTimestamp) { timedOut = true; break; }
         }
         return expiredTotal;
     }
