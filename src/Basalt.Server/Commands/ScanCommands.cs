@@ -84,7 +84,7 @@ public static class ScanCommands
         {
             int i = (int)cursor;
             // Visit at most count*10 slots so a sparse table cannot make one call slow (Redis bounds empty buckets alike).
-            long maxVisits = Math.Min(count * 10, int.MaxValue);
+            long maxVisits = count > int.MaxValue / 10 ? int.MaxValue : count * 10;
             for (long visited = 0; i < table.Capacity && batch.Count < count && visited < maxVisits; i++, visited++)
                 if (table.IsUsed(i)) batch.Add(table.KeyAt(i));
             next = i < table.Capacity ? (ulong)i : 0;
