@@ -137,7 +137,9 @@ public sealed class Database
     {
         int expiredTotal = 0;
         timedOut = false;
-        while (Expires.Count > 0)
+        long visitedTotal = 0;
+        // At most one pass over the table per call: a sparse table (many slots, few TTLs) must not burn the budget.
+        while (Expires.Count > 0 && visitedTotal < Expires.Capacity)
         {
             long now = NowMs;
             int toSample = Math.Min(samplesPerLoop, Expires.Count);
@@ -158,6 +160,7 @@ public sealed class Database
                     }
                 }
                 cursor++;
+                visitedTotal++;
             }
             ExpireCursor = cursor;
             expiredTotal += expired;
