@@ -74,8 +74,8 @@ public static class Glob
                     if (not) match = !match;
                     if (!match) return false;
                     s = s[1..];
-                    // p is at ']' (consumed below) or empty; keep the common "advance one" step valid.
-                    if (p.Length == 0) { if (s.Length == 0) return true; return false; }
+                    // An unterminated set consumed the whole pattern: match only if the subject ended too.
+                    if (p.Length == 0) return s.Length == 0;
                     break;
                 }
                 case (byte)'\\':
