@@ -20,7 +20,11 @@ public sealed class RedisServer
         Commands = CommandTable.CreateDefault();
         Dispatcher = new Dispatcher(this);
         Databases = new Database[Math.Max(1, config.Databases)];
-        for (int i = 0; i < Databases.Length; i++) Databases[i] = new Database(i);
+        for (int i = 0; i < Databases.Length; i++)
+        {
+            Databases[i] = new Database(i);
+            Databases[i].KeyExpired += (_, _) => Stats.ExpiredKeys++;
+        }
         Clients = new ClientRegistry(this);
         RunId = RandomHex(40);
         StartTimeMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
@@ -44,6 +48,9 @@ public sealed class RedisServer
 
     /// <summary>Raised after FLUSHDB (db index) or FLUSHALL (-1), for WATCH and other subsystems.</summary>
     public Action<int>? DatabaseFlushed;
+
+    /// <summary>Raised after SWAPDB with the two db indexes, for WATCH and blocked clients.</summary>
+    public Action<int, int>? DatabasesSwapped;
 
     public long LastSaveUnix = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 

@@ -12,6 +12,7 @@ public sealed class ServerCron
     private Thread? _thread;
     private volatile bool _stop;
     private int _expireDb;
+    private long _expireTicks;
 
     /// <summary>Other subsystems add work here (persistence save points, replication heartbeats).</summary>
     public event Action<RedisServer>? Tick;
@@ -50,27 +51,46 @@ public sealed class ServerCron
         Tick?.Invoke(_server);
     }
 
-    /// <summary>Samples keys with a TTL in each database, within a time budget (25% of a tick, as Redis's slow cycle).</summary>
+    /// <summary>
+    /// Redis's slow expire cycle: each database in turn, within 25% of a tick (more with active-expire-effort).
+    /// The lock is taken per short slice so clients are not stalled behind a large expiry.
+    /// </summary>
     private void ActiveExpire()
     {
-        int effort = _server.Config.ActiveExpireEffort;
-        int samples = 20 + 5 * (effort - 1);
+        if (!Keyspace.Database.ExpireOnRead) return; // replicas wait for the master's DELs
+        int effort = Math.Clamp(_server.Config.ActiveExpireEffort, 1, 10) - 1;
+        int samples = 20 + 5 * effort;
+        int acceptableStale = 10 - effort;
         int hz = Math.Max(1, _server.Config.Hz);
-        long budgetMs = Math.Max(1, 1000 / hz * (25 + 2 * (effort - 1)) / 100);
-        long deadline = Environment.TickCount64 + budgetMs;
+        long freq = System.Diagnostics.Stopwatch.Frequency;
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        long deadline = start + freq * (25 + 2 * effort) / 100 / hz;
+        long slice = freq / 500; // 2 ms
         var dbs = _server.Databases;
-        for (int n = 0; n < dbs.Length && Environment.TickCount64 < deadline; n++)
+        for (int n = 0; n < dbs.Length; n++)
         {
-            var db = dbs[_expireDb];
-            _expireDb = (_expireDb + 1) % dbs.Length;
-            if (db.ExpiresCount == 0) continue;
-            // Short lock slices: one database step at a time.
-            long sliceDeadline = Math.Min(deadline, Environment.TickCount64 + 2);
-            lock (_server.ExecLock)
+            long now = System.Diagnostics.Stopwatch.GetTimestamp();
+            if (now >= deadline || !_server.Config.ActiveExpireEnabled) break;
+            var db = dbs[_expireDb % dbs.Length];
+            if (db.ExpiresCount == 0) { _expireDb = (_expireDb + 1) % dbs.Length; continue; }
+            // Slices of the lock, so clients interleave while a database with many stale keys is cleaned.
+            while (true)
             {
-                db.ActiveExpireCycle(_rng, samples, sliceDeadline);
+                bool timedOut;
+                lock (_server.ExecLock)
+                {
+                    db.ActiveExpireCycle(samples, acceptableStale, Math.Min(deadline, now + slice), out timedOut);
+                }
+                now = System.Diagnostics.Stopwatch.GetTimestamp();
+                if (!timedOut || now >= deadline || !_server.Config.ActiveExpireEnabled) break;
             }
+            _expireDb = (_expireDb + 1) % dbs.Length;
         }
+        // Whole milliseconds go to the stat; the remainder carries over to the next tick.
+        _expireTicks += System.Diagnostics.Stopwatch.GetTimestamp() - start;
+        long ms = _expireTicks * 1000 / freq;
+        _expireTicks -= ms * freq / 1000;
+        _server.Stats.ExpireCycleCpuMs += ms;
     }
 
     private void CloseTimedOutClients()

@@ -10,6 +10,8 @@ public static class ServerCommands
         t.Add("dbsize", 1, ReadOnly | Fast, 0, 0, 0, ctx => ctx.Reply.WriteInteger(ctx.Db.Count));
         t.Add("flushdb", -1, Write, 0, 0, 0, FlushDb);
         t.Add("flushall", -1, Write, 0, 0, 0, FlushAll);
+        t.Add("swapdb", 3, Write | Fast, 0, 0, 0, SwapDb);
+        t.Add("lastsave", 1, Loading | Stale | Fast, 0, 0, 0, ctx => ctx.Reply.WriteInteger(ctx.Server.LastSaveUnix));
         t.Add("time", 1, Loading | Stale | Fast, 0, 0, 0, Time);
         t.Add("shutdown", -1, Admin | NoScript | Loading | Stale | NoMulti | Sentinel | AllowBusy, 0, 0, 0, ShutdownCmd);
     }
@@ -43,6 +45,21 @@ public static class ServerCommands
         }
         ctx.Server.Dirty++;
         ctx.Server.DatabaseFlushed?.Invoke(-1);
+        ctx.Reply.WriteOk();
+    }
+
+    private static void SwapDb(CommandContext ctx)
+    {
+        if (!KeyCommands.GetIntOrReply(ctx, 1, out int a, "ERR invalid first DB index")) return;
+        if (!KeyCommands.GetIntOrReply(ctx, 2, out int b, "ERR invalid second DB index")) return;
+        var dbs = ctx.Server.Databases;
+        if (a < 0 || a >= dbs.Length || b < 0 || b >= dbs.Length) { ctx.Reply.WriteError(Errors.DbIndexOutOfRange); return; }
+        if (a != b)
+        {
+            dbs[a].SwapWith(dbs[b]);
+            ctx.Server.DatabasesSwapped?.Invoke(a, b);
+        }
+        ctx.Server.Dirty++;
         ctx.Reply.WriteOk();
     }
 

@@ -112,6 +112,7 @@ public sealed class Database
     {
         Keys.Clear();
         Expires.Clear();
+        ExpireCursor = 0;
     }
 
     /// <summary>Exchanges contents with another database (SWAPDB).</summary>
@@ -119,44 +120,75 @@ public sealed class Database
     {
         (Keys, other.Keys) = (other.Keys, Keys);
         (Expires, other.Expires) = (other.Expires, Expires);
+        (ExpireCursor, other.ExpireCursor) = (other.ExpireCursor, ExpireCursor);
     }
 
+    /// <summary>Entry index in <see cref="Expires"/> where the active expiry cycle resumes.</summary>
+    public int ExpireCursor;
+
     /// <summary>
-    /// One step of the active expiry cycle: samples keys with a TTL and deletes the expired ones,
-    /// repeating while more than a quarter of a sample was expired (Redis's adaptive rule).
-    /// Returns the number of keys expired.
+    /// Active expiry for this database: walks the expires table from <see cref="ExpireCursor"/> in samples of
+    /// <paramref name="samplesPerLoop"/> keys, deleting the expired ones, and repeats while more than
+    /// <paramref name="acceptableStalePercent"/> of a sample had expired (Redis 7's adaptive rule) and the
+    /// deadline (a <see cref="System.Diagnostics.Stopwatch"/> timestamp) has not passed. Returns the keys expired;
+    /// <paramref name="timedOut"/> tells whether it stopped on the deadline while keys were still going stale.
     /// </summary>
-    public int ActiveExpireCycle(Random rng, int samplesPerLoop, long deadlineTicks)
+    public int ActiveExpireCycle(int samplesPerLoop, int acceptableStalePercent, long deadlineTimestamp, out bool timedOut)
     {
         int expiredTotal = 0;
-        if (Expires.Count == 0) return 0;
-        long now = NowMs;
-        Span<int> victims = stackalloc int[Math.Min(samplesPerLoop, 64)];
-        for (int loop = 0; loop < 1000; loop++)
+        timedOut = false;
+        long visitedTotal = 0;
+        // At most one pass over the table per call: a sparse table (many slots, few TTLs) must not burn the budget.
+        while (Expires.Count > 0 && visitedTotal < Expires.Capacity)
         {
+            long now = NowMs;
+            int toSample = Math.Min(samplesPerLoop, Expires.Count);
+            // Empty slots are cheap but not free: bound them per step, as Redis bounds empty buckets.
+            int maxVisits = Math.Min(samplesPerLoop * 20, Expires.Capacity);
+            int cursor = ExpireCursor;
             int sampled = 0, expired = 0;
-            int n = Math.Min(samplesPerLoop, (int)Expires.Count);
-            for (int s = 0; s < n; s++)
+            for (int visited = 0; visited < maxVisits && sampled < toSample; visited++)
             {
-                int i = Expires.RandomIndex(rng);
-                if (i < 0) break;
-                sampled++;
-                if (Expires.ValueAt(i) <= now && expired < victims.Length)
+                if (cursor >= Expires.Capacity) cursor = 0;
+                if (Expires.IsUsed(cursor))
                 {
-                    bool dup = false;
-                    for (int v = 0; v < expired; v++) if (victims[v] == i) { dup = true; break; }
-                    if (!dup) victims[expired++] = i;
+                    sampled++;
+                    if (Expires.ValueAt(cursor) <= now)
+                    {
+                        ExpireKey(Expires.KeyAt(cursor));
+                        expired++;
+                    }
                 }
+                cursor++;
+                visitedTotal++;
             }
-            for (int v = 0; v < expired; v++)
-            {
-                var key = Expires.KeyAt(victims[v]);
-                ExpireKey(key);
-            }
+            ExpireCursor = cursor;
             expiredTotal += expired;
-            if (sampled == 0 || expired * 4 <= sampled) break;
-            if (Environment.TickCount64 >= deadlineTicks) break;
+            if (sampled > 0 && expired * 100 <= sampled * acceptableStalePercent) break;
+            if (System.Diagnostics.Stopwatch.GetTimestamp() >= deadlineTimestamp) { timedOut = true; break; }
         }
         return expiredTotal;
+    }
+
+    /// <summary>True when <paramref name="key"/> has a TTL that has passed (the key may still be stored).</summary>
+    public bool IsExpiredKey(ReadOnlySpan<byte> key) => Expires.Count > 0 && IsExpired(key);
+
+    /// <summary>
+    /// A random live key, or null when the database is empty. Expired keys met on the way are deleted
+    /// (on a replica they are only skipped, and returned after many tries when every key is volatile, as Redis does).
+    /// </summary>
+    public byte[]? RandomKey()
+    {
+        int tries = 0;
+        while (Keys.Count > 0)
+        {
+            int i = Keys.RandomIndex(Random.Shared);
+            if (i < 0) return null;
+            var key = Keys.KeyAt(i);
+            if (Expires.Count == 0 || !IsExpired(key)) return key;
+            if (ExpireOnRead) { ExpireKey(key); continue; }
+            if (Expires.Count == Keys.Count && ++tries >= 100) return key;
+        }
+        return null;
     }
 }

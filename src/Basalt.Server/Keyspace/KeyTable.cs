@@ -225,6 +225,9 @@ public sealed class KeyTable<TValue>
     /// <summary>LRU clock (seconds, 24 bits) of the entry's last access, for OBJECT IDLETIME and eviction.</summary>
     public uint LruAt(int index) => _entries[index].Meta & LruMask;
 
+    /// <summary>Copies an LRU stamp (RENAME/MOVE keep the idle time of the value, as Redis's object does).</summary>
+    public void SetLru(int index, uint lru) => _entries[index].Meta = (_entries[index].Meta & ~LruMask) | (lru & LruMask);
+
     public void Touch(int index) => _entries[index].Meta = (_entries[index].Meta & ~LruMask) | (LruClock.Now & LruMask);
 
     /// <summary>Bytes of the table's own arrays (not keys or values), for memory accounting.</summary>
