@@ -364,7 +364,6 @@ public static class BitCommands
                 else r.WriteInteger((long)BitField.GetUnsigned(span, a.Offset, a.Bits));
                 continue;
             }
-            changes++;
             bool failed;
             ulong store;
             long reply;
@@ -411,6 +410,7 @@ public static class BitCommands
             if (failed) { r.WriteNull(); continue; }
             r.WriteInteger(reply);
             BitField.Set(v!, a.Offset, a.Bits, store);
+            changes++;
         }
         if (changes > 0)
         {

@@ -199,12 +199,13 @@ public static class StringCommands
     private static void GetEx(CommandContext ctx)
     {
         if (!ParseOptions(ctx, 2, isSet: false, out var flags, out int expireArg)) return;
-        long expireAt = -1;
-        bool absolute = (flags & (SetFlags.ExAt | SetFlags.PxAt)) != 0;
-        if (expireArg > 0 && !ParseExpire(ctx, expireArg, (flags & (SetFlags.Ex | SetFlags.ExAt)) != 0, absolute, out expireAt)) return;
         var key = ctx.Arg(1);
         if (!TryGetString(ctx, key, out var v)) return;
         if (v is null) { ctx.Reply.WriteNull(); return; }
+        // Redis checks the expire value only once the key is known to hold a string.
+        long expireAt = -1;
+        bool absolute = (flags & (SetFlags.ExAt | SetFlags.PxAt)) != 0;
+        if (expireArg > 0 && !ParseExpire(ctx, expireArg, (flags & (SetFlags.Ex | SetFlags.ExAt)) != 0, absolute, out expireAt)) return;
         ctx.Reply.WriteBulk(v);
         var db = ctx.Db;
         if (absolute && expireAt <= Database.NowMs)

@@ -40,9 +40,7 @@ public readonly struct LongDouble
     {
         value = default;
         if (s.Length == 0 || s.Length >= MaxChars) return false;
-        int nul = s.IndexOf((byte)0);
-        if (nul >= 0) s = s[..nul]; // the C parser stops at a NUL byte
-        if (s.Length == 0) return true;
+        if (s.Contains((byte)0)) return false; // the C parser would stop before consuming everything
         if (s[0] is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\v' or (byte)'\f' or (byte)'\r') return false;
 
         int p = 0;
