@@ -241,4 +241,26 @@ public class StringDifferentialTests : IClassFixture<DifferentialFixture>
         }
         Assert.Equal("$6\r\nKAllo!\r\n", Encoding.Latin1.GetString(basalt.Call("GET", "km:a")));
     }
+
+    [Theory]
+    [InlineData("SETRANGE ttl:k 1 Z", true)]
+    [InlineData("SETRANGE ttl:k 10 Z", true)]
+    [InlineData("APPEND ttl:k more", true)]
+    [InlineData("SETBIT ttl:k 100 1", true)]
+    [InlineData("BITFIELD ttl:k SET u8 0 1", true)]
+    [InlineData("INCRBYFLOAT ttl:k 1", true)]
+    [InlineData("SET ttl:k x KEEPTTL", true)]
+    [InlineData("GETEX ttl:k", true)]
+    [InlineData("SET ttl:k x", false)]
+    [InlineData("GETSET ttl:k x", false)]
+    [InlineData("MSET ttl:k x", false)]
+    [InlineData("BITOP NOT ttl:k ttl:k", false)]
+    [InlineData("GETEX ttl:k PERSIST", false)]
+    public void Ttl_is_kept_or_cleared_like_redis(string command, bool kept)
+    {
+        var basalt = new InProcess();
+        basalt.Call("SET", "ttl:k", "12", "EX", "100");
+        basalt.Call(ConfigFileParser.SplitArgs(command)!.ToArray());
+        Assert.Equal(kept, basalt.Server.Databases[0].GetExpire("ttl:k"u8) > 0);
+    }
 }
