@@ -8,6 +8,7 @@
 #   ROUNDS=3  N=100000  CLIENTS=50  KEYSPACE=100000  PIPELINES="1 16"
 #   TESTS="set,get,incr,lpush,rpop,sadd,hset,zadd,lrange_100,mset"
 #   MEMKEYS=1000000  (keys for the memory measurement; 0 skips it)   NODOC=1 (do not touch docs/BENCHMARKS.md)
+#   ALLOCN=200000  (commands per phase for bench/Basalt.Bench; 0 skips it)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -142,6 +143,15 @@ EOF
   echo "$method" >"$out/memory.method"
 fi
 
+# Allocation probe (in-process server; runs after the servers above are done with the cores).
+ALLOCN="${ALLOCN:-200000}"
+alloc="$out/alloc.txt"
+if [ "$ALLOCN" -gt 0 ]; then
+  dotnet build bench/Basalt.Bench -c Release -nologo -v quiet >/dev/null
+  { echo '```'; dotnet bench/Basalt.Bench/bin/Release/net10.0/Basalt.Bench.dll "$ALLOCN" 1,16; echo '```'; } >"$alloc"
+  cat "$alloc"
+fi
+
 report="$out/report.md"
 "$PY" - "$results" "$mem" "$out/memory.method" "$ROUNDS" "$N" "$CLIENTS" "$KEYSPACE" "${#pin_server[@]}" >"$report" <<'EOF'
 import sys, statistics, os, datetime, subprocess
@@ -200,12 +210,16 @@ cat "$report"
 
 doc="$root/docs/BENCHMARKS.md"
 if [ -z "${NODOC:-}" ] && [ -f "$doc" ] && grep -q '<!-- bench:results:start -->' "$doc"; then
-  "$PY" - "$doc" "$report" <<'EOF'
+  [ -s "$alloc" ] || alloc=""
+  "$PY" - "$doc" "$report" "$alloc" <<'EOF'
 import sys, re
 doc, report = sys.argv[1], sys.argv[2]
 text = open(doc).read()
 block = "<!-- bench:results:start -->\n" + open(report).read().rstrip("\n") + "\n<!-- bench:results:end -->"
 text = re.sub(r"<!-- bench:results:start -->.*?<!-- bench:results:end -->", lambda m: block, text, flags=re.S)
+if len(sys.argv) > 3 and sys.argv[3]:
+    alloc = "<!-- bench:alloc:start -->\n" + open(sys.argv[3]).read().rstrip("\n") + "\n<!-- bench:alloc:end -->"
+    text = re.sub(r"<!-- bench:alloc:start -->.*?<!-- bench:alloc:end -->", lambda m: alloc, text, flags=re.S)
 open(doc, "w").write(text)
 EOF
   echo "updated $doc" >&2

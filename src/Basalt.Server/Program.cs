@@ -44,8 +44,13 @@ namespace Basalt.Server
                 : "Configuration loaded");
 
             var server = new RedisServer(config);
+            // Handlers and the pid file come before the first accepted client, so a client that sees the server
+            // up can rely on both (a signal sent right after the first PONG must still shut down cleanly).
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; server.ShutdownRequested.TrySetResult(0); });
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => { ctx.Cancel = true; server.ShutdownRequested.TrySetResult(0); });
             var listener = new Listener(server);
             server.Listener = listener;
+            WritePidFile(config);
             try
             {
                 listener.Start();
@@ -54,17 +59,14 @@ namespace Basalt.Server
             {
                 Log.Warning(ex.Message);
                 Log.Warning("Failed listening on port " + config.Port + " (tcp), aborting.");
+                if (!string.IsNullOrEmpty(config.PidFile)) try { File.Delete(config.PidFile); } catch { }
                 return 1;
             }
             Log.Notice($"Running mode=standalone, port={config.Port}.");
             Log.Notice("Server initialized");
-            WritePidFile(config);
             var cron = new ServerCron(server);
             cron.Start();
             Log.Notice("Ready to accept connections tcp");
-
-            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; server.ShutdownRequested.TrySetResult(0); });
-            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => { ctx.Cancel = true; server.ShutdownRequested.TrySetResult(0); });
 
             int exit = server.ShutdownRequested.Task.GetAwaiter().GetResult();
             Shutdown.Finish(server, cron);

@@ -12,15 +12,18 @@ public class NetworkingTests
     public void Third_connection_beyond_maxclients_2_is_refused()
     {
         using var server = ServerProcess.StartBasalt("--maxclients", "2");
-        // The readiness probe's connection may still be closing: wait until only ours count.
+        // The readiness probe's connection may still be closing: retry until a second slot is free, and keep it.
         using var a = server.Connect();
+        Assert.Equal("PONG", a.Call("PING").Text);
+        RespConnection? kept = null;
         Tools.WaitUntil(() =>
         {
-            using var b = server.Connect();
-            return b.Call("PING").Text == "PONG";
+            var c = server.Connect();
+            if (c.Call("PING").Text == "PONG") { kept = c; return true; }
+            c.Dispose();
+            return false;
         }, TimeSpan.FromSeconds(10), "a second client slot");
-        using var second = server.Connect();
-        Assert.Equal("PONG", second.Call("PING").Text);
+        using var second = kept!;
         using var third = server.Connect();
         Assert.Equal("-ERR max number of clients reached\r\n", Encoding.ASCII.GetString(third.ReadUntilClosed()));
         Assert.Equal("PONG", a.Call("PING").Text);
@@ -58,6 +61,7 @@ public class NetworkingTests
     {
         string sock = TempSocketPath();
         using var server = ServerProcess.StartBasalt("--unixsocket", sock);
+        using var cleanup = new DeleteOnDispose(sock);
         var set = Tools.Run("redis-cli", ["-s", sock, "set", "net:unix", "via-unix"]);
         Assert.Equal("OK", set.StdOut.Trim());
         Assert.Equal("via-unix", server.Cli("get", "net:unix").Trim());
@@ -116,5 +120,10 @@ public class NetworkingTests
             Assert.DoesNotContain("Ready to accept connections", server.Output);
         }
         finally { File.Delete(log); }
+    }
+
+    private sealed class DeleteOnDispose(string path) : IDisposable
+    {
+        public void Dispose() { try { File.Delete(path); } catch { } }
     }
 }

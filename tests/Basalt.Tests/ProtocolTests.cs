@@ -59,6 +59,13 @@ public class ProtocolTests : IClassFixture<DifferentialFixture>
     public void Malformed_request_gets_protocol_error_and_close(string raw, string error)
     {
         AssertSameAsRedis(raw, closes: true, $"-ERR Protocol error: {error}\r\n");
+        AssertServerStillServes();
+    }
+
+    private void AssertServerStillServes()
+    {
+        using var other = _f.Basalt.Connect();
+        Assert.Equal("PONG", other.Call("PING").Text);
     }
 
     [Fact]
@@ -81,6 +88,7 @@ public class ProtocolTests : IClassFixture<DifferentialFixture>
             _ => "*1\r\n$" + new string('1', 70_000),
         };
         AssertSameAsRedis(raw, closes: true, $"-ERR Protocol error: {error}\r\n");
+        AssertServerStillServes();
     }
 
     [Fact]

@@ -57,6 +57,7 @@ public sealed class ClientConnection
                 if (n <= 0) break;
                 _filled += n;
                 Client.NetInputBytes += n;
+                Client.LastInteractionMs = Environment.TickCount64; // as Redis: any input counts against the idle timeout
                 do
                 {
                     bool mustSend = ProcessInput();
