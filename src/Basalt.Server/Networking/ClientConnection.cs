@@ -57,6 +57,7 @@ public sealed class ClientConnection
                 if (n <= 0) break;
                 _filled += n;
                 Client.NetInputBytes += n;
+                Client.LastInteractionMs = Environment.TickCount64; // as Redis: any input counts against the idle timeout
                 do
                 {
                     bool mustSend = ProcessInput();
@@ -83,6 +84,7 @@ public sealed class ClientConnection
         int commands = 0;
         string? protocolError = null;
         _parser.Unauthenticated = !Client.Authenticated;
+        _parser.MaxBulkLength = _server.Config.ProtoMaxBulkLen; // CONFIG SET may change it at any time
         while (pos < _filled)
         {
             var status = _parser.TryParse(_recv, ref pos, _filled, out int argStart, out int argCount);
