@@ -60,6 +60,7 @@ namespace Basalt.Server
             Log.Notice("Server initialized");
             WritePidFile(config);
             var cron = new ServerCron(server);
+            cron.Tick += s => s.Dispatcher.Introspection.CronTick();
             cron.Start();
             Log.Notice("Ready to accept connections tcp");
 
