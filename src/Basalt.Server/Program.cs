@@ -67,6 +67,7 @@ namespace Basalt.Server
             Log.Notice($"Running mode=standalone, port={config.Port}.");
             Log.Warning("Server initialized");
             var cron = new ServerCron(server);
+            cron.Tick += s => s.Dispatcher.Introspection.CronTick();
             cron.Start();
             Log.Notice("Ready to accept connections");
 
