@@ -1,0 +1,224 @@
+using Basalt.Protocol;
+using Basalt.Server.Keyspace;
+using Basalt.Server.Types;
+using static Basalt.Server.Commands.CommandFlags;
+
+namespace Basalt.Server.Commands;
+
+/// <summary>XREAD and XREADGROUP (served synchronously; BLOCK waits only once a blocking registry exists).</summary>
+public static class StreamReadCommands
+{
+    public const string BlockNotSupported = "ERR BLOCK not supported yet";
+
+    public static void Register(CommandTable t)
+    {
+        // COMMAND INFO reports the keys as starting after STREAMS (movablekeys); the legacy range is 0,0,0 in Redis too.
+        t.Add("xread", -4, ReadOnly | Blocking, 0, 0, 1, ctx => Read(ctx, group: false));
+        t.Add("xreadgroup", -7, Write | Blocking, 0, 0, 1, ctx => Read(ctx, group: true));
+    }
+
+    private static void Read(CommandContext ctx, bool group)
+    {
+        long timeout = -1, count = 0;
+        int streamsArg = 0, streamsCount = 0;
+        int groupArg = 0;
+        bool noAck = false;
+        for (int i = 1; i < ctx.Count; i++)
+        {
+            int more = ctx.Count - i - 1;
+            if (ctx.ArgIs(i, "block"u8) && more > 0)
+            {
+                i++;
+                if (!RespNumbers.TryParseInt64(ctx.Arg(i), out timeout))
+                {
+                    ctx.Reply.WriteError("ERR timeout is not an integer or out of range");
+                    return;
+                }
+                if (timeout < 0) { ctx.Reply.WriteError("ERR timeout is negative"); return; }
+            }
+            else if (ctx.ArgIs(i, "count"u8) && more > 0)
+            {
+                i++;
+                if (!ctx.GetInt64OrReply(i, out count)) return;
+                if (count < 0) count = 0;
+            }
+            else if (ctx.ArgIs(i, "streams"u8) && more > 0)
+            {
+                streamsArg = i + 1;
+                streamsCount = ctx.Count - streamsArg;
+                if (streamsCount % 2 != 0)
+                {
+                    ctx.Reply.WriteError("ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.");
+                    return;
+                }
+                streamsCount /= 2;
+                break;
+            }
+            else if (ctx.ArgIs(i, "group"u8) && more >= 2)
+            {
+                if (!group) { ctx.Reply.WriteError("ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead."); return; }
+                groupArg = i + 1;
+                i += 2;
+            }
+            else if (ctx.ArgIs(i, "noack"u8))
+            {
+                if (!group) { ctx.Reply.WriteError("ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead."); return; }
+                noAck = true;
+            }
+            else { ctx.SyntaxError(); return; }
+        }
+        if (streamsArg == 0) { ctx.SyntaxError(); return; }
+        if (group && groupArg == 0) { ctx.Reply.WriteError("ERR Missing GROUP option for XREADGROUP"); return; }
+
+        var ids = new StreamId[streamsCount];
+        var groups = group ? new StreamGroup?[streamsCount] : null;
+        for (int k = 0; k < streamsCount; k++)
+        {
+            int keyArg = streamsArg + k, idArg = streamsArg + streamsCount + k;
+            var obj = ctx.Db.Lookup(ctx.Arg(keyArg));
+            if (obj is not null and not RedisStream) { ctx.WrongType(); return; }
+            var s = obj as RedisStream;
+            if (group)
+            {
+                var g = s?.LookupGroup(ctx.Arg(groupArg));
+                if (g is null)
+                {
+                    ctx.Reply.WriteError($"NOGROUP No such key '{ctx.ArgString(keyArg)}' or consumer group '{ctx.ArgString(groupArg)}' in XREADGROUP with GROUP option");
+                    return;
+                }
+                groups![k] = g;
+            }
+            var idSpan = ctx.Arg(idArg);
+            if (idSpan.Length == 1 && idSpan[0] == '$')
+            {
+                if (group)
+                {
+                    ctx.Reply.WriteError("ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.");
+                    return;
+                }
+                ids[k] = s?.LastId ?? StreamId.Zero;
+                continue;
+            }
+            if (idSpan.Length == 1 && idSpan[0] == '>')
+            {
+                if (!group)
+                {
+                    ctx.Reply.WriteError("ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.");
+                    return;
+                }
+                ids[k] = StreamId.Max;
+                continue;
+            }
+            if (!StreamCommands.ParseStrictId(ctx, idArg, out ids[k])) return;
+        }
+
+        var w = ctx.Reply;
+        // Which streams can be served now, decided before writing anything.
+        var serve = new bool[streamsCount];
+        var history = new bool[streamsCount];
+        int served = 0;
+        for (int k = 0; k < streamsCount; k++)
+        {
+            if (ctx.Db.Lookup(ctx.Arg(streamsArg + k)) is not RedisStream s) continue;
+            if (groups is not null)
+            {
+                if (ids[k] != StreamId.Max) { serve[k] = history[k] = true; }
+                else if (s.Length > 0 && s.EdgeId(first: false) > groups[k]!.LastId)
+                {
+                    serve[k] = true;
+                    ids[k] = groups[k]!.LastId;
+                }
+            }
+            else if (s.Length > 0 && s.EdgeId(first: false) > ids[k]) serve[k] = true;
+            if (serve[k]) served++;
+        }
+        if (served == 0)
+        {
+            if (timeout != -1) { w.WriteError(BlockNotSupported); return; }
+            w.WriteNullArray();
+            return;
+        }
+        if (w.IsResp3) w.WriteMapHeader(served); else w.WriteArrayHeader(served);
+        long now = Database.NowMs;
+        for (int k = 0; k < streamsCount; k++)
+        {
+            if (!serve[k]) continue;
+            var s = (RedisStream)ctx.Db.Lookup(ctx.Arg(streamsArg + k))!;
+            if (!w.IsResp3) w.WriteArrayHeader(2);
+            w.WriteBulk(ctx.Arg(streamsArg + k));
+            // Entries strictly after the given ID.
+            ids[k].TryIncrement(out var start);
+            if (groups is null)
+            {
+                StreamCommands.WriteRange(w, s, start, StreamId.Max, count, rev: false);
+                continue;
+            }
+            var g = groups[k]!;
+            var consumer = g.LookupOrCreateConsumer(ctx.Arg(groupArg + 1), now, out bool created);
+            if (created) ctx.Server.Dirty++;
+            if (history[k]) WriteFromConsumerPel(w, s, consumer, start, count, now);
+            else DeliverNew(w, s, g, consumer, start, count, noAck, now);
+            ctx.Server.Dirty++;
+        }
+    }
+
+    /// <summary>Delivers entries after the group's last ID: advances it and records them as pending (unless NOACK).</summary>
+    private static void DeliverNew(RespWriter w, RedisStream s, StreamGroup g, StreamConsumer consumer, StreamId start, long count, bool noAck, long now)
+    {
+        var delivered = new List<(StreamNode Node, int Index)>();
+        foreach (var e in s.Range(start, StreamId.Max, rev: false))
+        {
+            if (count > 0 && delivered.Count == count) break;
+            delivered.Add(e);
+        }
+        w.WriteArrayHeader(delivered.Count);
+        foreach (var (node, i) in delivered)
+        {
+            var id = node.Ids[i];
+            s.AdvanceGroup(g, id);
+            node.WriteEntry(w, i);
+            if (noAck) continue;
+            if (g.Pel.TryGetValue(id, out var nack))
+            {
+                // Already pending (the group was moved back with SETID): it now belongs to this consumer.
+                nack.Consumer?.Pel.Remove(id);
+                nack.Consumer = consumer;
+                nack.DeliveryTime = now;
+                nack.DeliveryCount = 1;
+                consumer.Pel[id] = nack;
+            }
+            else
+            {
+                nack = new StreamNack(consumer, now);
+                g.Pel.Add(id, nack);
+                consumer.Pel.Add(id, nack);
+            }
+        }
+    }
+
+    /// <summary>Re-reads the consumer's own pending entries from <paramref name="start"/>; deleted ones come back with a null body.</summary>
+    private static void WriteFromConsumerPel(RespWriter w, RedisStream s, StreamConsumer consumer, StreamId start, long count, long now)
+    {
+        var pel = consumer.Pel;
+        int from = StreamGroup.LowerBound(pel, start);
+        int n = pel.Count - from;
+        if (count > 0 && n > count) n = (int)count;
+        w.WriteArrayHeader(n);
+        for (int j = from; j < from + n; j++)
+        {
+            var id = pel.Keys[j];
+            if (!StreamCommands.WriteOne(w, s, id))
+            {
+                w.WriteArrayHeader(2);
+                StreamCommands.WriteId(w, id);
+                w.WriteNullArray();
+            }
+            else
+            {
+                var nack = pel.Values[j];
+                nack.DeliveryTime = now;
+                nack.DeliveryCount++;
+            }
+        }
+    }
+}
