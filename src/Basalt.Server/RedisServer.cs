@@ -22,6 +22,7 @@ public sealed class RedisServer
         Databases = new Database[Math.Max(1, config.Databases)];
         for (int i = 0; i < Databases.Length; i++) Databases[i] = new Database(i);
         Clients = new ClientRegistry(this);
+        Blocking = new Blocking(this);
         RunId = RandomHex(40);
         StartTimeMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
     }
@@ -31,6 +32,8 @@ public sealed class RedisServer
     public Dispatcher Dispatcher { get; }
     public Database[] Databases { get; }
     public ClientRegistry Clients { get; }
+    /// <summary>Clients blocked on keys (BLPOP, BZPOPMIN, XREAD BLOCK...).</summary>
+    public Blocking Blocking { get; }
     public ServerStats Stats { get; } = new();
     public string RunId { get; }
     public long StartTimeMs { get; }
