@@ -18,8 +18,11 @@ namespace Basalt.Server.Keyspace;
  *   The state object is whatever the handler needs (direction, count, destination...).
  *
  *   Keys become ready automatically when any command modifies a waited key (Database.KeyModified hook) and
- *   explicitly with SignalKeyAsReady(db, key). ServeReadyKeys() runs after every top-level command
+ *   explicitly with SignalKeyAsReady(db, key) / SignalDatabaseReady(db) (SWAPDB). ServeReadyKeys() runs after every top-level command
  *   (ClientConnection.ProcessInput); it repeats while serving makes further keys ready (BLMOVE chains).
+ *   Other executors of commands outside ProcessInput (replication stream, AOF) should call it after each command.
+ *   A command that may block needs CommandFlags.Blocking: the connection ends its batch after such a command
+ *   (pre-filtered on names starting with b, x or w, so the batch of GET/SET pipelines is not slowed down).
  *
  *   Timeouts: deadline is Environment.TickCount64 ms (0 = forever); a timer writes timeoutReply and unblocks.
  *   Blocking.Unblock(client, error) serves CLIENT UNBLOCK (TIMEOUT: the timeout reply; ERROR: -UNBLOCKED ...).
@@ -181,6 +184,14 @@ public sealed class Blocking
 
     /// <summary>Marks a key as ready when clients wait on it (cheap when none do).</summary>
     public void SignalKeyAsReady(Database db, ReadOnlySpan<byte> key) => OnKeyModified(db, key);
+
+    /// <summary>Marks every waited key of a database as ready (SWAPDB: the data under those keys changed).</summary>
+    public void SignalDatabaseReady(int dbIndex)
+    {
+        var map = _waiters[dbIndex];
+        if (map is null) return;
+        foreach (var key in map.Keys) AddReady(dbIndex, key);
+    }
 
     private void AddReady(int db, byte[] key)
     {

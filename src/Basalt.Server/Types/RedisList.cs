@@ -11,12 +11,10 @@ namespace Basalt.Server.Types;
 public sealed class RedisList : IRedisValue
 {
     private const int SafetyLimit = 8192;
-    private readonly List<byte[]> _nodes;
+    private NodeArray _nodes;
     private long _count;
 
-    public RedisList() => _nodes = new List<byte[]>(1);
-
-    private RedisList(List<byte[]> nodes, long count) { _nodes = nodes; _count = count; }
+    public RedisList() => _nodes = new NodeArray(1);
 
     public string TypeName => "list";
     public string Encoding => "quicklist";
@@ -25,9 +23,9 @@ public sealed class RedisList : IRedisValue
 
     public IRedisValue Clone()
     {
-        var nodes = new List<byte[]>(_nodes.Count);
-        foreach (var n in _nodes) nodes.Add(n.AsSpan(0, PackedNode.Used(n)).ToArray());
-        return new RedisList(nodes, _count);
+        var copy = new RedisList { _count = _count, _nodes = new NodeArray(_nodes.Count) };
+        for (int i = 0; i < _nodes.Count; i++) copy._nodes.Add(_nodes[i].AsSpan(0, PackedNode.Used(_nodes[i])).ToArray());
+        return copy;
     }
 
     private static bool Fits(byte[] node, int entrySize, int fill)
@@ -308,6 +306,58 @@ public sealed class RedisList : IRedisValue
             value = PackedNode.Read(nodes[_node], p, out _);
             _pos = p;
             return true;
+        }
+    }
+
+    /// <summary>
+    /// The node sequence without a List object: a one-node list (the common case) keeps its node in a field,
+    /// longer ones use a bare array.
+    /// </summary>
+    private struct NodeArray
+    {
+        private byte[]? _single;
+        private byte[][]? _items;
+        private int _count;
+
+        public NodeArray(int capacity) { _items = capacity > 1 ? new byte[capacity][] : null; }
+
+        public readonly int Count => _count;
+
+        [System.Diagnostics.CodeAnalysis.UnscopedRef]
+        public ref byte[] this[int i]
+        {
+            get
+            {
+                if (_items is null) return ref _single!;
+                return ref _items[i];
+            }
+        }
+
+        public void Insert(int i, byte[] node)
+        {
+            if (_items is null)
+            {
+                if (_count == 0) { _single = node; _count = 1; return; }
+                _items = new byte[4][];
+                _items[0] = _single!;
+                _single = null;
+            }
+            if (_count == _items.Length) Array.Resize(ref _items, _items.Length * 2);
+            if (i < _count) Array.Copy(_items, i, _items, i + 1, _count - i);
+            _items[i] = node;
+            _count++;
+        }
+
+        public void Add(byte[] node) => Insert(_count, node);
+
+        public void RemoveAt(int i)
+        {
+            _count--;
+            if (_items is null) { _single = null; return; }
+            if (i < _count) Array.Copy(_items, i + 1, _items, i, _count - i);
+            _items[_count] = null!;
+            if (_count == 1) { _single = _items[0]; _items = null; }
+            else if (_items.Length > 8 && _count < _items.Length / 4) Array.Resize(ref _items, _items.Length / 2);
         }
     }
 }

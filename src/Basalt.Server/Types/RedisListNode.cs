@@ -99,7 +99,9 @@ internal static class PackedNode
         int used = Used(n);
         if (used + size > n.Length)
         {
-            var nb = new byte[Math.Max(used + size, Math.Min(n.Length * 2, used + size + 8192))];
+            int need = used + size;
+            // Small nodes grow by a quarter (most lists stay small); larger ones double, up to 8 KB at a time.
+            var nb = new byte[need <= 256 ? need + need / 4 : Math.Max(need, Math.Min(n.Length * 2, need + 8192))];
             Buffer.BlockCopy(n, 0, nb, 0, p);
             Buffer.BlockCopy(n, p, nb, p + size, used - p);
             n = nb;
