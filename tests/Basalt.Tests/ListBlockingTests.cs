@@ -7,10 +7,27 @@ using Basalt.Tests.Support;
 namespace Basalt.Tests;
 
 /// <summary>Blocking list commands with several connections against Basalt.</summary>
-public class ListBlockingTests : IClassFixture<BasaltFixture>
+public class ListBlockingTests : ListBlockingTestsBase, IClassFixture<BasaltFixture>
+{
+    public ListBlockingTests(BasaltFixture f) : base(f.Server) { }
+}
+
+/// <summary>The same scenarios against redis-server 7.0, proving the expected bytes are Redis's.</summary>
+public class ListBlockingReferenceTests : ListBlockingTestsBase, IClassFixture<ListBlockingReferenceTests.RedisFixture>
+{
+    public sealed class RedisFixture : IDisposable
+    {
+        public ServerProcess Server { get; } = ServerProcess.StartRedis();
+        public void Dispose() => Server.Dispose();
+    }
+
+    public ListBlockingReferenceTests(RedisFixture f) : base(f.Server) { }
+}
+
+public abstract class ListBlockingTestsBase
 {
     private readonly ServerProcess _server;
-    public ListBlockingTests(BasaltFixture f) => _server = f.Server;
+    protected ListBlockingTestsBase(ServerProcess server) => _server = server;
 
     private static string Raw(byte[] b) => Encoding.Latin1.GetString(b);
 
