@@ -52,10 +52,9 @@ public static class ListBlockingCommands
             var key = ctx.Arg(i);
             if (!ctx.TryLookupForWrite<RedisList>(key, out var list)) return;
             if (list is null) continue;
-            var value = list.Pop(head);
             ctx.Reply.WriteArrayHeader(2);
             ctx.Reply.WriteBulk(key);
-            ctx.Reply.WriteBulk(value);
+            list.PopTo(ctx.Reply, head);
             ListCommands.Changed(db, key, list);
             ctx.Server.Dirty++;
             return;
@@ -129,7 +128,7 @@ public static class ListBlockingCommands
         w.WriteArrayHeader(2);
         w.WriteBulk(key);
         w.WriteArrayHeader(n);
-        for (long k = 0; k < n; k++) w.WriteBulk(list.Pop(head));
+        for (long k = 0; k < n; k++) list.PopTo(w, head);
         ListCommands.Changed(db, key, list);
         server.Dirty += n;
     }
@@ -146,7 +145,7 @@ public static class ListBlockingCommands
             case Kind.Pop:
                 w.WriteArrayHeader(2);
                 w.WriteBulk(key);
-                w.WriteBulk(list.Pop(wait.Head));
+                list.PopTo(w, wait.Head);
                 ListCommands.Changed(db, key, list);
                 server.Dirty++;
                 break;

@@ -78,7 +78,7 @@ public static class ListCommands
         }
         if (!hasCount)
         {
-            ctx.Reply.WriteBulk(list.Pop(head));
+            list.PopTo(ctx.Reply, head);
             ctx.Server.Dirty++;
         }
         else
@@ -86,7 +86,7 @@ public static class ListCommands
             long n = Math.Min(count, list.Count);
             ctx.Reply.WriteArrayHeader(n);
             if (n == 0) return;
-            for (long i = 0; i < n; i++) ctx.Reply.WriteBulk(list.Pop(head));
+            for (long i = 0; i < n; i++) list.PopTo(ctx.Reply, head);
             ctx.Server.Dirty += n;
         }
         Changed(ctx.Db, key, list);

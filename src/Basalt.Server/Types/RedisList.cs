@@ -86,6 +86,18 @@ public sealed class RedisList : IRedisValue
 
     public byte[] Pop(bool head) => head ? PopHead() : PopTail();
 
+    /// <summary>Pops an element straight into a bulk reply (no copy, no garbage: the LPOP/RPOP hot path).</summary>
+    public void PopTo(RespWriter w, bool head)
+    {
+        int i = head ? 0 : _nodes.Count - 1;
+        var n = _nodes[i];
+        int p, next;
+        if (head) { p = PackedNode.Header; w.WriteBulk(PackedNode.Read(n, p, out next)); }
+        else { next = PackedNode.Used(n); p = PackedNode.Prev(n, next); w.WriteBulk(PackedNode.Read(n, p, out _)); }
+        PackedNode.RemoveAt(n, p, next);
+        AfterRemove(i);
+    }
+
     private void AfterRemove(int nodeIndex, int removed = 1)
     {
         _count -= removed;
