@@ -29,6 +29,7 @@ public sealed class CommandTable
         ServerCommands.Register(t);
         KeyCommands.Register(t);
         StringCommands.Register(t);
+        ListCommands.Register(t);
         BitCommands.Register(t);
         ClientCommands.Register(t);
         ConfigCommands.Register(t);
