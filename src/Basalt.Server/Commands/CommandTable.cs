@@ -34,6 +34,8 @@ public sealed class CommandTable
         ConfigCommands.Register(t);
         IntrospectionCommands.Register(t);
         DebugCommands.Register(t);
+        HashCommands.Register(t);
+        SetCommands.Register(t);
         CommandMetadata.Attach(t);
         return t;
     }
