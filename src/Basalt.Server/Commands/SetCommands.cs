@@ -163,8 +163,8 @@ public static partial class SetCommands
             return;
         }
         if (ctx.Count > 3) { ctx.SyntaxError(); return; }
-        if (!ctx.GetInt64OrReply(2, out long count)) return;
-        if (count < 0) { w.WriteError(Errors.NotNegative); return; }
+        // Redis reports a non-integer count with the same "must be positive" message.
+        if (!ctx.TryArgInt64(2, out long count) || count < 0) { w.WriteError(Errors.NotNegative); return; }
         if (!ctx.TryLookupForWrite<RedisSet>(ctx.Arg(1), out var s)) return;
         if (s is null || count == 0) { w.WriteSetHeader(0); return; }
         if (count >= s.Count)
