@@ -35,6 +35,8 @@ public sealed class CommandTable
         ConfigCommands.Register(t);
         IntrospectionCommands.Register(t);
         DebugCommands.Register(t);
+        HashCommands.Register(t);
+        SetCommands.Register(t);
         CommandMetadata.Attach(t);
         return t;
     }
