@@ -146,6 +146,8 @@ public static class StreamGroupCommands
                 if (i < 0) { ctx.Reply.WriteInteger(0); return; }
                 s.Groups.RemoveAt(i);
                 ctx.Server.Dirty++;
+                // Readers blocked on this group get their NOGROUP error.
+                ctx.Server.Blocking.SignalKeyAsReady(ctx.Db, ctx.Arg(2));
                 ctx.Reply.WriteInteger(1);
                 return;
             }

@@ -5,16 +5,27 @@ using static Basalt.Server.Commands.CommandFlags;
 
 namespace Basalt.Server.Commands;
 
-/// <summary>XREAD and XREADGROUP (served synchronously; BLOCK waits only once a blocking registry exists).</summary>
+/// <summary>XREAD and XREADGROUP: served at once when a stream has newer entries, else (BLOCK) waiting through <see cref="Keyspace.Blocking"/>.</summary>
 public static class StreamReadCommands
 {
-    public const string BlockNotSupported = "ERR BLOCK not supported yet";
+    /// <summary>What a blocked XREAD/XREADGROUP waits for: per key the ID entries must exceed (group reads use the group's).</summary>
+    private sealed class Wait
+    {
+        public required StreamId[] Ids;
+        public long Count;
+        public bool NoAck;
+        public byte[]? Group;
+        public byte[]? Consumer;
+    }
+
+    private static readonly BlockedServe ServeDelegate = Serve;
+    private static readonly Action<RespWriter> TimeoutReply = static w => w.WriteNullArray();
 
     public static void Register(CommandTable t)
     {
         // COMMAND INFO reports the keys as starting after STREAMS (movablekeys); the legacy range is 0,0,0 in Redis too.
-        t.Add("xread", -4, ReadOnly | Blocking, 0, 0, 1, ctx => Read(ctx, group: false));
-        t.Add("xreadgroup", -7, Write | Blocking, 0, 0, 1, ctx => Read(ctx, group: true));
+        t.Add("xread", -4, ReadOnly | CommandFlags.Blocking, 0, 0, 0, ctx => Read(ctx, group: false));
+        t.Add("xreadgroup", -7, Write | CommandFlags.Blocking, 0, 0, 0, ctx => Read(ctx, group: true));
     }
 
     private static void Read(CommandContext ctx, bool group)
@@ -134,8 +145,18 @@ public static class StreamReadCommands
         }
         if (served == 0)
         {
-            if (timeout != -1) { w.WriteError(BlockNotSupported); return; }
-            w.WriteNullArray();
+            if (timeout == -1 || !Keyspace.Blocking.CanBlock(ctx)) { w.WriteNullArray(); return; }
+            var keys = new byte[streamsCount][];
+            for (int k = 0; k < streamsCount; k++) keys[k] = ctx.ArgBytes(streamsArg + k);
+            var wait = new Wait
+            {
+                Ids = ids, Count = count, NoAck = noAck,
+                Group = group ? ctx.ArgBytes(groupArg) : null,
+                Consumer = group ? ctx.ArgBytes(groupArg + 1) : null,
+            };
+            // Milliseconds; 0 waits forever. Huge values simply never time out, as in Redis.
+            long deadline = timeout == 0 ? 0 : timeout > long.MaxValue / 2 ? long.MaxValue : Environment.TickCount64 + timeout;
+            ctx.Server.Blocking.Block(ctx.Client, keys, deadline, ServeDelegate, TimeoutReply, wait);
             return;
         }
         if (w.IsResp3) w.WriteMapHeader(served); else w.WriteArrayHeader(served);
@@ -160,6 +181,52 @@ public static class StreamReadCommands
             else DeliverNew(w, s, g, consumer, start, count, noAck, now);
             ctx.Server.Dirty++;
         }
+    }
+
+    /// <summary>
+    /// A blocked reader whose key was touched: served when the stream's last generated ID passed the waited one
+    /// (for groups, the group's current last ID); a group deleted meanwhile ends the wait with NOGROUP.
+    /// </summary>
+    private static bool Serve(BlockedClient b, Database db, byte[] key)
+    {
+        var wait = (Wait)b.State!;
+        if (db.Lookup(key, touch: false) is not RedisStream s) return false;
+        int k = Array.FindIndex(b.Keys, x => x.AsSpan().SequenceEqual(key));
+        if (k < 0) return false;
+        var w = b.Client.Out;
+        StreamGroup? g = null;
+        var gt = wait.Ids[k];
+        if (wait.Group is not null)
+        {
+            g = s.LookupGroup(wait.Group);
+            if (g is null)
+            {
+                w.WriteError("NOGROUP the consumer group this client was blocked on no longer exists");
+                return true;
+            }
+            gt = g.LastId;
+        }
+        if (s.LastId <= gt) return false;
+        gt.TryIncrement(out var start);
+        if (w.IsResp3) w.WriteMapHeader(1);
+        else
+        {
+            w.WriteArrayHeader(1);
+            w.WriteArrayHeader(2);
+        }
+        w.WriteBulk(key);
+        if (g is null)
+        {
+            StreamCommands.WriteRange(w, s, start, StreamId.Max, wait.Count, rev: false);
+            return true;
+        }
+        long now = Database.NowMs;
+        var consumer = g.LookupOrCreateConsumer(wait.Consumer, now, out bool created);
+        var server = b.Client.Server;
+        if (created) server.Dirty++;
+        DeliverNew(w, s, g, consumer, start, wait.Count, wait.NoAck, now);
+        server.Dirty++;
+        return true;
     }
 
     /// <summary>Delivers entries after the group's last ID: advances it and records them as pending (unless NOACK).</summary>
