@@ -190,7 +190,9 @@ public sealed class RequestParser
     private ParseStatus ParseInline(byte[] buf, ref int pos, int end, out int argCount)
     {
         argCount = 0;
-        int nlIdx = buf.AsSpan(pos, end - pos).IndexOf((byte)'\n');
+        // Redis finds the newline with strchr, so a NUL byte before it hides it: the request stays incomplete.
+        int nlIdx = buf.AsSpan(pos, end - pos).IndexOfAny((byte)'\n', (byte)0);
+        if (nlIdx >= 0 && buf[pos + nlIdx] == 0) nlIdx = -1;
         if (nlIdx < 0)
         {
             if (end - pos > InlineMaxSize) return Fail("Protocol error: too big inline request");

@@ -46,8 +46,13 @@ namespace Basalt.Server
 
             Log.Role = 'M';
             var server = new RedisServer(config);
+            // Handlers and the pid file come before the first accepted client, so a client that sees the server
+            // up can rely on both (a signal sent right after the first PONG must still shut down cleanly).
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => OnSignal(ctx, server, "SIGTERM"));
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => OnSignal(ctx, server, "SIGINT"));
             var listener = new Listener(server);
             server.Listener = listener;
+            WritePidFile(config);
             try
             {
                 listener.Start();
@@ -56,17 +61,15 @@ namespace Basalt.Server
             {
                 Log.Warning(ex.Message);
                 Log.Warning("Failed listening on port " + config.Port + " (TCP), aborting.");
+                if (!string.IsNullOrEmpty(config.PidFile)) try { File.Delete(config.PidFile); } catch { }
                 return 1;
             }
             Log.Notice($"Running mode=standalone, port={config.Port}.");
             Log.Warning("Server initialized");
-            WritePidFile(config);
             var cron = new ServerCron(server);
+            cron.Tick += s => s.Dispatcher.Introspection.CronTick();
             cron.Start();
             Log.Notice("Ready to accept connections");
-
-            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => OnSignal(ctx, server, "SIGTERM"));
-            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => OnSignal(ctx, server, "SIGINT"));
 
             int exit = server.ShutdownRequested.Task.GetAwaiter().GetResult();
             Shutdown.Finish(server, cron);

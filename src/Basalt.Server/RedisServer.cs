@@ -46,6 +46,9 @@ public sealed class RedisServer
     /// <summary>Subsystems clear their per-client state here on RESET (MULTI, WATCH, subscriptions, tracking).</summary>
     public Action<Client>? ClientReset;
 
+    /// <summary>Raised under the execution lock when a connection closes (MONITOR, pub/sub, blocking clean up here).</summary>
+    public Action<Client>? ClientClosed;
+
     /// <summary>Raised after FLUSHDB (db index) or FLUSHALL (-1), for WATCH and other subsystems.</summary>
     public Action<int>? DatabaseFlushed;
 

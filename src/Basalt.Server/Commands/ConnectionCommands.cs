@@ -40,7 +40,8 @@ public static class ConnectionCommands
 
     private static void Select(CommandContext ctx)
     {
-        if (!ctx.TryArgInt64(1, out long idx)) { ctx.Reply.WriteError(Errors.InvalidDbIndex); return; }
+        if (!ctx.TryArgInt64(1, out long idx)) { ctx.Reply.WriteError(Errors.NotInteger); return; }
+        if (idx != (int)idx) { ctx.Reply.WriteError("ERR value is out of range, value must between -2147483648 and 2147483647"); return; }
         if (idx < 0 || idx >= ctx.Server.Databases.Length) { ctx.Reply.WriteError(Errors.DbIndexOutOfRange); return; }
         ctx.Client.DbIndex = (int)idx;
         ctx.Reply.WriteOk();
@@ -107,7 +108,7 @@ public static class ConnectionCommands
                 return;
             }
         }
-        if (!ctx.Client.Authenticated) { ctx.Reply.WriteError("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"); return; }
+        if (!ctx.Client.Authenticated) { ctx.Reply.WriteError("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"); return; }
         if (setName is not null) ctx.Client.Name = setName.Length == 0 ? null : setName;
         ctx.Client.Protocol = ver;
         var r = ctx.Reply;

@@ -12,7 +12,14 @@ public sealed class Dispatcher
 {
     private readonly RedisServer _server;
 
-    public Dispatcher(RedisServer server) => _server = server;
+    public Dispatcher(RedisServer server)
+    {
+        _server = server;
+        Introspection = new Introspection.IntrospectionState(server, this);
+    }
+
+    /// <summary>Slow log, latency monitor, MONITOR feed, output limits and INFO metrics; sets the hooks below.</summary>
+    public Introspection.IntrospectionState Introspection { get; }
 
     /// <summary>Hook for the MONITOR feed and the slow log; set by the introspection commands.</summary>
     public Action<Client, CommandContext>? OnMonitor;
@@ -68,9 +75,16 @@ public sealed class Dispatcher
             return;
         }
 
+        // Replicas and monitors may not touch the keyspace.
+        if ((client.Flags & (ClientFlags.Monitor | ClientFlags.Replica)) != 0 && (def.Flags & (CommandFlags.Write | CommandFlags.ReadOnly | CommandFlags.MayReplicate)) != 0)
+        {
+            Reject(client, "ERR Replica can't interact with the keyspace", def);
+            FinishReply(client, replyStart);
+            return;
+        }
+
         client.LastCommand = def.FullName;
         ctx.Command = def;
-        if (MonitorCount > 0 && (def.Flags & (CommandFlags.SkipMonitor | CommandFlags.Admin)) == 0) OnMonitor?.Invoke(client, ctx);
 
         long t0 = Stopwatch.GetTimestamp();
         try
@@ -97,6 +111,8 @@ public sealed class Dispatcher
         }
         if ((def.Flags & CommandFlags.SkipSlowlog) == 0) OnSlowlog?.Invoke(client, ctx, def, micros);
         FinishReply(client, replyStart);
+        // Fed after execution, as Redis does: SELECT shows its new db, MONITOR/RESET of the monitor itself are not echoed.
+        if (MonitorCount > 0 && (def.Flags & (CommandFlags.SkipMonitor | CommandFlags.Admin)) == 0) OnMonitor?.Invoke(client, ctx);
     }
 
     /// <summary>Applies CLIENT REPLY OFF/SKIP by dropping what the command wrote.</summary>

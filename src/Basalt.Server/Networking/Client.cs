@@ -95,6 +95,9 @@ public sealed class Client
 
     public bool Has(ClientFlags f) => (Flags & f) != 0;
 
+    /// <summary>When pending output first went over the soft output buffer limit (tick ms), 0 when under it.</summary>
+    internal long OutputSoftLimitSinceMs;
+
     /// <summary>Pending reply bytes (CLIENT LIST omem/tot-mem use this).</summary>
     public long PendingOutputBytes => _out.Length + _sending.Length;
 
@@ -116,6 +119,8 @@ public sealed class Client
     /// </summary>
     public void WakeWriter()
     {
-        if (Connection is not null && TryBeginSend()) Connection.ScheduleSend();
+        if (Connection is null) return;
+        if (Server.Dispatcher.Introspection.OutputLimits.Check(this)) return;
+        if (TryBeginSend()) Connection.ScheduleSend();
     }
 }

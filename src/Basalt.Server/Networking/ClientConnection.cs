@@ -24,6 +24,10 @@ public sealed class ClientConnection
     private int[] _cmdCounts = new int[64];
     private volatile bool _closed;
     private bool _moreInput; // complete requests left unexecuted (the batch stopped at AUTH)
+    private int _batchCount; // commands parsed into _cmdStarts/_cmdCounts
+    private int _batchNext;  // next of them to execute (a batch stopped by CLIENT PAUSE resumes here)
+    private string? _batchProtocolError;
+    private bool _paused;    // the batch stopped at a command that CLIENT PAUSE delays
     private readonly Action _sendCallback;
 
     public ClientConnection(Socket socket, RedisServer server, Client client)
@@ -57,11 +61,15 @@ public sealed class ClientConnection
                 if (n <= 0) break;
                 _filled += n;
                 Client.NetInputBytes += n;
+                Client.LastInteractionMs = Environment.TickCount64; // as Redis: any input counts against the idle timeout
+                Interlocked.Add(ref _server.Dispatcher.Introspection.NetInputBytes, n);
+                Interlocked.Increment(ref _server.Stats.TotalReadsProcessed);
                 do
                 {
                     bool mustSend = ProcessInput();
                     if (mustSend) await SendLoopAsync().ConfigureAwait(false);
-                } while (_moreInput && !_closed);
+                    if (_paused) await WaitWhilePausedAsync().ConfigureAwait(false);
+                } while ((_moreInput || _paused) && !_closed && !Client.Has(ClientFlags.CloseAsap));
                 if (Client.Has(ClientFlags.CloseAfterReply) && Client.SendInProgress == 0 && Client.Out.Length == 0) break;
                 if (Client.Has(ClientFlags.CloseAsap)) break;
             }
@@ -79,10 +87,93 @@ public sealed class ClientConnection
     /// <summary>Parses all complete requests and executes them as one batch. Returns true if replies must be sent now.</summary>
     private bool ProcessInput()
     {
+        if (!_paused) ParseBatch();
+        _paused = false;
+        int commands = _batchCount;
+        string? protocolError = _batchProtocolError;
+        bool mustSend;
+        if (commands == 0 && protocolError is null)
+        {
+            _moreInput = false;
+            if (_parsed > 0) CompactReceiveBuffer();
+            return false;
+        }
+        lock (_server.ExecLock)
+        {
+            var args = _parser.ArgArray;
+            int c = _batchNext;
+            for (; c < commands; c++)
+            {
+                if (_server.PausedUntilMs != 0 && MustWaitForPause(c)) { _paused = true; break; }
+                _server.Dispatcher.Execute(Client, _recv, args, _cmdStarts[c], _cmdCounts[c]);
+                if (Client.Has(ClientFlags.CloseAfterReply) || Client.Has(ClientFlags.CloseAsap)) { c = commands; break; }
+            }
+            _batchNext = c;
+            if (protocolError is not null && !_paused)
+            {
+                Log.Verbose($"Protocol error ({protocolError}) from client: id={Client.Id} addr={Client.Address}");
+                Client.Out.WriteError("ERR " + protocolError);
+                Client.Flags |= ClientFlags.CloseAfterReply;
+                _server.Stats.ProtocolErrors++;
+            }
+            mustSend = !_server.Dispatcher.Introspection.OutputLimits.Check(Client) && Client.TryBeginSend();
+        }
+        if (_paused) return mustSend; // the parsed arguments stay in the buffer until the batch resumes
+        _batchCount = _batchNext = 0;
+        _batchProtocolError = null;
+        _parser.ResetArgs();
+        CompactReceiveBuffer();
+        _moreInput = protocolError is null && commands > 0 && _filled > 0
+            && !Client.Has(ClientFlags.CloseAfterReply) && !Client.Has(ClientFlags.CloseAsap);
+        return mustSend;
+    }
+
+    /// <summary>
+    /// CLIENT PAUSE delays commands that passed lookup, arity and auth checks: all of them, or only writes
+    /// (and may-replicate commands) in WRITE mode. Replicas and monitors are never paused.
+    /// </summary>
+    private bool MustWaitForPause(int c)
+    {
+        if (Environment.TickCount64 >= _server.PausedUntilMs) return false;
+        if (Client.Has(ClientFlags.Replica) || Client.Has(ClientFlags.Monitor)) return false;
+        var ctx = Client.Context;
+        ctx.SetArgs(_recv, _parser.ArgArray, _cmdStarts[c], _cmdCounts[c]);
+        var def = _server.Commands.Find(ctx.Arg(0));
+        if (def is null) return false;
+        if (def.Subcommands is not null)
+        {
+            if (ctx.Count < 2) return false;
+            def = Commands.CommandTable.FindSub(def, ctx.Arg(1));
+            if (def is null) return false;
+        }
+        if (!def.CheckArity(ctx.Count)) return false;
+        if (!Client.Authenticated && (def.Flags & Commands.CommandFlags.NoAuth) == 0) return false;
+        if (!_server.PauseWritesOnly) return true;
+        return (def.Flags & (Commands.CommandFlags.Write | Commands.CommandFlags.MayReplicate)) != 0;
+    }
+
+    /// <summary>Waits without holding a thread until the pause that stopped the batch is over (or the client is killed).</summary>
+    private async Task WaitWhilePausedAsync()
+    {
+        while (!_closed && !Client.Has(ClientFlags.CloseAsap))
+        {
+            long left = _server.PausedUntilMs - Environment.TickCount64;
+            if (left <= 0) return;
+            bool stillPaused;
+            lock (_server.ExecLock) stillPaused = MustWaitForPause(_batchNext);
+            if (!stillPaused) return;
+            await Task.Delay((int)Math.Clamp(left, 1, 10)).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Parses all complete requests in the buffer into the batch arrays.</summary>
+    private void ParseBatch()
+    {
         int pos = _parsed;
         int commands = 0;
         string? protocolError = null;
         _parser.Unauthenticated = !Client.Authenticated;
+        _parser.MaxBulkLength = _server.Config.ProtoMaxBulkLen; // CONFIG SET may change it at any time
         while (pos < _filled)
         {
             var status = _parser.TryParse(_recv, ref pos, _filled, out int argStart, out int argCount);
@@ -109,35 +200,9 @@ public sealed class ClientConnection
 
         Client.QueryBufferLength = _filled - _parsed;
         Client.QueryBufferSize = _recv.Length;
-        bool mustSend;
-        if (commands == 0 && protocolError is null)
-        {
-            _moreInput = false;
-            if (_parsed > 0) CompactReceiveBuffer();
-            return false;
-        }
-        lock (_server.ExecLock)
-        {
-            var args = _parser.ArgArray;
-            for (int c = 0; c < commands; c++)
-            {
-                _server.Dispatcher.Execute(Client, _recv, args, _cmdStarts[c], _cmdCounts[c]);
-                if (Client.Has(ClientFlags.CloseAfterReply) || Client.Has(ClientFlags.CloseAsap)) break;
-            }
-            if (protocolError is not null)
-            {
-                Log.Verbose($"Protocol error ({protocolError}) from client: id={Client.Id} addr={Client.Address}");
-                Client.Out.WriteError("ERR " + protocolError);
-                Client.Flags |= ClientFlags.CloseAfterReply;
-                _server.Stats.ProtocolErrors++;
-            }
-            mustSend = Client.TryBeginSend();
-        }
-        _parser.ResetArgs();
-        CompactReceiveBuffer();
-        _moreInput = protocolError is null && commands > 0 && _filled > 0
-            && !Client.Has(ClientFlags.CloseAfterReply) && !Client.Has(ClientFlags.CloseAsap);
-        return mustSend;
+        _batchCount = commands;
+        _batchNext = 0;
+        _batchProtocolError = protocolError;
     }
 
     private void CompactReceiveBuffer()
@@ -206,6 +271,8 @@ public sealed class ClientConnection
                     if (n <= 0) throw new SocketException((int)SocketError.ConnectionReset);
                     offset += n;
                     client.NetOutputBytes += n;
+                    Interlocked.Add(ref _server.Dispatcher.Introspection.NetOutputBytes, n);
+                    Interlocked.Increment(ref _server.Stats.TotalWritesProcessed);
                 }
                 buf.Reset();
                 buf.TrimIfIdle();
@@ -240,6 +307,7 @@ public sealed class ClientConnection
         _closed = true;
         lock (_server.ExecLock)
         {
+            _server.ClientClosed?.Invoke(Client);
             _server.Clients.Remove(Client);
         }
         try { _socket.Shutdown(SocketShutdown.Both); } catch { }

@@ -18,6 +18,10 @@ public sealed class ServerProcess : IDisposable
     public string Dir { get; }
     public bool IsRedis { get; }
     public int Pid => _process.Id;
+    /// <summary>The --unixsocket path given in the arguments, if any.</summary>
+    public string? UnixSocket { get; }
+    /// <summary>Started with --port 0: readiness and <see cref="Connect"/> go through the Unix socket.</summary>
+    public bool TcpDisabled { get; }
 
     public static string RepoRoot { get; } = FindRepoRoot();
 
@@ -54,6 +58,11 @@ public sealed class ServerProcess : IDisposable
         foreach (var a in new[] { "--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--dir", Dir }) psi.ArgumentList.Add(a);
         if (redis) { psi.ArgumentList.Add("--appendonly"); psi.ArgumentList.Add("no"); }
         foreach (var a in extraArgs) psi.ArgumentList.Add(a);
+        for (int i = 0; i + 1 < extraArgs.Length; i++)
+        {
+            if (extraArgs[i] == "--unixsocket") UnixSocket = extraArgs[i + 1];
+            if (extraArgs[i] == "--port" && extraArgs[i + 1] == "0") TcpDisabled = true;
+        }
         _process = Process.Start(psi)!;
         _process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
         _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
@@ -96,7 +105,16 @@ public sealed class ServerProcess : IDisposable
         throw new TimeoutException($"server not ready: {last?.Message}\n{Output}");
     }
 
-    public RespConnection Connect() => new("127.0.0.1", Port);
+    public RespConnection Connect() => TcpDisabled ? ConnectUnix() : new("127.0.0.1", Port);
+
+    public RespConnection ConnectUnix() => RespConnection.ConnectUnix(UnixSocket ?? throw new InvalidOperationException("no --unixsocket"));
+
+    /// <summary>Sends a POSIX signal (TERM, INT, ...) to the server process.</summary>
+    public void Signal(string name)
+    {
+        var r = Tools.Run("kill", ["-" + name, Pid.ToString()]);
+        if (r.ExitCode != 0) throw new InvalidOperationException("kill failed: " + r.StdErr);
+    }
 
     /// <summary>Runs redis-cli against this server and returns its standard output.</summary>
     public string Cli(params string[] args) => Tools.Run("redis-cli", ["-p", Port.ToString(), .. args]).StdOut;
