@@ -29,11 +29,14 @@ public sealed class CommandTable
         ServerCommands.Register(t);
         KeyCommands.Register(t);
         StringCommands.Register(t);
+        ListCommands.Register(t);
         BitCommands.Register(t);
         ClientCommands.Register(t);
         ConfigCommands.Register(t);
         IntrospectionCommands.Register(t);
         DebugCommands.Register(t);
+        HashCommands.Register(t);
+        SetCommands.Register(t);
         SortedSetCommands.Register(t);
         CommandMetadata.Attach(t);
         return t;

@@ -25,7 +25,7 @@ public static class SortedSetAlgebraCommands
     private sealed class Source
     {
         public RedisSortedSet? Z;
-        public KeyTable<double>? Set;
+        public RedisSet? Set;
         public double Weight = 1;
         public int Order;
 
@@ -35,28 +35,17 @@ public static class SortedSetAlgebraCommands
         {
             if (Z is not null) return Z.TryGetScore(m, out s);
             s = 1;
-            return Set is not null && Set.ContainsKey(m);
+            return Set is not null && Set.Contains(m);
         }
 
         public void Items(List<ZItem> into)
         {
             if (Z is not null) { Z.CollectAll(into); return; }
             if (Set is null) return;
-            foreach (var kv in Set.Enumerate()) into.Add(new ZItem(kv.Key, 0, kv.Key.Length, 1));
+            foreach (var m in Set.ToList()) into.Add(new ZItem(m, 0, m.Length, 1));
         }
     }
 
-    /// <summary>
-    /// Reads a plain set's members. The set type belongs to another family; it is accepted when it enumerates
-    /// its members as byte arrays.
-    /// </summary>
-    private static KeyTable<double> SetMembers(object set)
-    {
-        var t = new KeyTable<double>();
-        if (set is IEnumerable<byte[]> members)
-            foreach (var m in members) t.GetValueRefOrAdd(m, out _) = 1;
-        return t;
-    }
 
     private static void Generic(CommandContext ctx, Op op, bool store, bool cardinalityOnly)
     {
@@ -77,11 +66,8 @@ public static class SortedSetAlgebraCommands
             if (!store) { if (obj is null) ctx.Server.Stats.KeyspaceMisses++; else ctx.Server.Stats.KeyspaceHits++; }
             var s = new Source { Order = i };
             if (obj is RedisSortedSet z) s.Z = z;
-            else if (obj is not null)
-            {
-                if (ValueTypes.TypeName(obj) != "set") { ctx.WrongType(); return; }
-                s.Set = SetMembers(obj);
-            }
+            else if (obj is RedisSet set) s.Set = set;
+            else if (obj is not null) { ctx.WrongType(); return; }
             srcs[i] = s;
         }
 

@@ -28,11 +28,12 @@ public static class SortedSetCommands
         t.Add("zrevrank", 3, ReadOnly | Fast, 1, 1, 1, ctx => ZRank(ctx, true));
         t.Add("zpopmin", -2, Write | Fast, 1, 1, 1, ctx => ZPop(ctx, false));
         t.Add("zpopmax", -2, Write | Fast, 1, 1, 1, ctx => ZPop(ctx, true));
-        t.Add("zmpop", -4, Write, 0, 0, 0, ZMPop);
+        t.Add("zmpop", -4, Write, 0, 0, 0, ctx => ZMPop(ctx, 1, false));
         t.Add("zrandmember", -2, ReadOnly, 1, 1, 1, ZRandMember);
         t.Add("zscan", -3, ReadOnly, 1, 1, 1, ZScan);
         SortedSetRangeCommands.Register(t);
         SortedSetAlgebraCommands.Register(t);
+        SortedSetBlockingCommands.Register(t);
     }
 
     internal static long MaxEntries(CommandContext ctx) => ctx.Server.Config.ZsetMaxListpackEntries;
@@ -190,15 +191,15 @@ public static class SortedSetCommands
     }
 
     /// <summary>Removes up to <paramref name="count"/> lowest (or highest) elements into <paramref name="items"/> (members copied).</summary>
-    internal static void PopInto(CommandContext ctx, ReadOnlySpan<byte> key, RedisSortedSet z, long count, bool max, List<ZItem> items)
+    internal static void PopInto(RedisServer server, Database db, ReadOnlySpan<byte> key, RedisSortedSet z, long count, bool max, List<ZItem> items)
     {
         long n = Math.Min(count, z.Count);
         var raw = Scratch();
         z.Collect(max ? z.Count - 1 : 0, n, max, raw);
         foreach (var it in raw) { var m = it.CopyMember(); items.Add(new ZItem(m, 0, m.Length, it.Score)); }
         if (max) z.RemoveRanks(z.Count - n, z.Count - 1); else z.RemoveRanks(0, n - 1);
-        AfterWrite(ctx, key, z);
-        ctx.Server.Dirty += n;
+        if (z.Count == 0) db.Delete(key); else db.KeyModified?.Invoke(db, key);
+        server.Dirty += n;
     }
 
     private static void ZPop(CommandContext ctx, bool max)
@@ -211,15 +212,16 @@ public static class SortedSetCommands
         if (!ctx.TryLookupForWrite<RedisSortedSet>(key, out var z)) return;
         if (z is null || count == 0) { ctx.Reply.WriteArrayHeader(0); return; }
         var items = new List<ZItem>();
-        PopInto(ctx, key, z, count, max, items);
+        PopInto(ctx.Server, ctx.Db, key, z, count, max, items);
         WriteItems(ctx.Reply, items, withScores: true, nested: hasCount && ctx.Reply.IsResp3);
     }
 
-    private static void ZMPop(CommandContext ctx)
+    /// <summary>ZMPOP numkeys key... MIN|MAX [COUNT n], and BZMPOP timeout numkeys ... when <paramref name="blocking"/>.</summary>
+    internal static void ZMPop(CommandContext ctx, int numkeysIdx, bool blocking)
     {
-        if (!ctx.TryArgInt64(1, out long numkeys) || numkeys <= 0) { ctx.Reply.WriteError("ERR numkeys should be greater than 0"); return; }
-        if (numkeys > ctx.Count - 3) { ctx.SyntaxError(); return; }
-        int dirIdx = 2 + (int)numkeys;
+        if (!ctx.TryArgInt64(numkeysIdx, out long numkeys) || numkeys <= 0) { ctx.Reply.WriteError("ERR numkeys should be greater than 0"); return; }
+        if (numkeys > ctx.Count - numkeysIdx - 2) { ctx.SyntaxError(); return; }
+        int dirIdx = numkeysIdx + 1 + (int)numkeys;
         bool max;
         if (ctx.ArgIs(dirIdx, "min"u8)) max = false;
         else if (ctx.ArgIs(dirIdx, "max"u8)) max = true;
@@ -235,20 +237,28 @@ public static class SortedSetCommands
             else { ctx.SyntaxError(); return; }
         }
         if (count == -1) count = 1;
+        long deadline = 0;
+        if (blocking && !Keyspace.Blocking.TryParseTimeout(ctx, 1, out deadline)) return;
         for (int k = 0; k < numkeys; k++)
         {
-            var key = ctx.Arg(2 + k);
+            var key = ctx.Arg(numkeysIdx + 1 + k);
             if (!ctx.TryLookupForWrite<RedisSortedSet>(key, out var z)) return;
             if (z is null) continue;
-            var keyCopy = ctx.ArgBytes(2 + k);
-            var items = new List<ZItem>();
-            PopInto(ctx, key, z, count, max, items);
-            ctx.Reply.WriteArrayHeader(2);
-            ctx.Reply.WriteBulk(keyCopy);
-            WriteItems(ctx.Reply, items, withScores: true, nested: true);
+            ReplyMPop(ctx.Reply, ctx.Server, ctx.Db, ctx.ArgBytes(numkeysIdx + 1 + k), z, count, max);
             return;
         }
-        ctx.Reply.WriteNullArray();
+        if (!blocking || !Keyspace.Blocking.CanBlock(ctx)) { ctx.Reply.WriteNullArray(); return; }
+        SortedSetBlockingCommands.Block(ctx, numkeysIdx + 1, (int)numkeys, deadline, max, count, mpop: true);
+    }
+
+    /// <summary>[key, [[member, score]...]] for up to <paramref name="count"/> pops.</summary>
+    internal static void ReplyMPop(RespWriter w, RedisServer server, Database db, byte[] key, RedisSortedSet z, long count, bool max)
+    {
+        var items = new List<ZItem>();
+        PopInto(server, db, key, z, count, max, items);
+        w.WriteArrayHeader(2);
+        w.WriteBulk(key);
+        WriteItems(w, items, withScores: true, nested: true);
     }
 
     private static void ZRandMember(CommandContext ctx)

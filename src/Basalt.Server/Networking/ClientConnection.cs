@@ -52,6 +52,13 @@ public sealed class ClientConnection
             {
                 if (_filled == _recv.Length) GrowReceiveBuffer(_recv.Length);
                 int n;
+                if (_sideReceive is not null)
+                {
+                    // A receive started while blocked is still pending: take its bytes instead of starting another.
+                    if (await TakeSideReceiveAsync().ConfigureAwait(false) <= 0) break;
+                    if (!await DrainInputAsync().ConfigureAwait(false)) break;
+                    continue;
+                }
                 try
                 {
                     n = await _socket.ReceiveAsync(_recv.AsMemory(_filled), SocketFlags.None).ConfigureAwait(false);
@@ -64,12 +71,7 @@ public sealed class ClientConnection
                 Client.LastInteractionMs = Environment.TickCount64; // as Redis: any input counts against the idle timeout
                 Interlocked.Add(ref _server.Dispatcher.Introspection.NetInputBytes, n);
                 Interlocked.Increment(ref _server.Stats.TotalReadsProcessed);
-                do
-                {
-                    bool mustSend = ProcessInput();
-                    if (mustSend) await SendLoopAsync().ConfigureAwait(false);
-                    if (_paused) await WaitWhilePausedAsync().ConfigureAwait(false);
-                } while ((_moreInput || _paused) && !_closed && !Client.Has(ClientFlags.CloseAsap));
+                if (!await DrainInputAsync().ConfigureAwait(false)) break;
                 if (Client.Has(ClientFlags.CloseAfterReply) && Client.SendInProgress == 0 && Client.Out.Length == 0) break;
                 if (Client.Has(ClientFlags.CloseAsap)) break;
             }
@@ -84,9 +86,84 @@ public sealed class ClientConnection
         }
     }
 
+    // --- Blocking commands (BLPOP...): while blocked, no input is executed; bytes still arrive in a side buffer
+    // so a disconnect is noticed. Blocking.Finish calls OnUnblocked, which resumes DrainInputAsync on the pool.
+    private Task<int>? _sideReceive;
+    private byte[]? _side;
+    private TaskCompletionSource? _unblocked;
+
+    /// <summary>Executes everything complete in the buffer, waiting out blocked periods. False when the client went away.</summary>
+    private async Task<bool> DrainInputAsync()
+    {
+        while (true)
+        {
+            do
+            {
+                bool mustSend = ProcessInput();
+                if (mustSend) await SendLoopAsync().ConfigureAwait(false);
+                if (_paused) await WaitWhilePausedAsync().ConfigureAwait(false);
+            } while ((_moreInput || _paused) && !_closed && !Client.Has(ClientFlags.CloseAsap));
+            if (_closed || !Client.Has(ClientFlags.Blocked)) return true;
+            if (!await WaitUnblockedAsync().ConfigureAwait(false)) return false;
+        }
+    }
+
+    private async Task<bool> WaitUnblockedAsync()
+    {
+        while (true)
+        {
+            TaskCompletionSource tcs;
+            lock (_server.ExecLock)
+            {
+                if (!Client.Has(ClientFlags.Blocked)) return true;
+                tcs = _unblocked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+            _sideReceive ??= ReceiveSideAsync();
+            var done = await Task.WhenAny(_sideReceive, tcs.Task).ConfigureAwait(false);
+            if (done == tcs.Task) return true;
+            if (await TakeSideReceiveAsync().ConfigureAwait(false) <= 0 || Client.Has(ClientFlags.CloseAsap)) return false;
+        }
+    }
+
+    private async Task<int> ReceiveSideAsync()
+    {
+        _side ??= new byte[16 * 1024];
+        try { return await _socket.ReceiveAsync(_side.AsMemory(), SocketFlags.None).ConfigureAwait(false); }
+        catch (Exception) { return 0; }
+    }
+
+    /// <summary>Appends the bytes of the pending side receive to the receive buffer.</summary>
+    private async Task<int> TakeSideReceiveAsync()
+    {
+        int n = await _sideReceive!.ConfigureAwait(false);
+        _sideReceive = null;
+        if (n <= 0) return n;
+        if (_filled + n > _recv.Length) GrowReceiveBuffer(n);
+        if (Client.Has(ClientFlags.CloseAsap)) return 0;
+        Buffer.BlockCopy(_side!, 0, _recv, _filled, n);
+        _filled += n;
+        Client.NetInputBytes += n;
+        return n;
+    }
+
+    /// <summary>Called under the execution lock when the client was unblocked (served, timed out, CLIENT UNBLOCK).</summary>
+    public void OnUnblocked() => _unblocked?.TrySetResult();
+
+    /// <summary>Commands that may block end a batch, so the rest of the input stays unparsed until they complete.</summary>
+    private bool MayBlock(int argStart)
+    {
+        ref var a = ref _parser.ArgArray[argStart];
+        if (a.Length == 0) return false;
+        byte c = (byte)(_recv[a.Offset] | 0x20);
+        if (c != 'b' && c != 'x' && c != 'w') return false;
+        var def = _server.Commands.Find(_recv.AsSpan(a.Offset, a.Length));
+        return def is not null && (def.Flags & Commands.CommandFlags.Blocking) != 0;
+    }
+
     /// <summary>Parses all complete requests and executes them as one batch. Returns true if replies must be sent now.</summary>
     private bool ProcessInput()
     {
+        if (Client.Has(ClientFlags.Blocked)) { _moreInput = false; return false; }
         if (!_paused) ParseBatch();
         _paused = false;
         int commands = _batchCount;
@@ -106,6 +183,7 @@ public sealed class ClientConnection
             {
                 if (_server.PausedUntilMs != 0 && MustWaitForPause(c)) { _paused = true; break; }
                 _server.Dispatcher.Execute(Client, _recv, args, _cmdStarts[c], _cmdCounts[c]);
+                if (_server.Blocking.HasReadyKeys) _server.Blocking.ServeReadyKeys();
                 if (Client.Has(ClientFlags.CloseAfterReply) || Client.Has(ClientFlags.CloseAsap)) { c = commands; break; }
             }
             _batchNext = c;
@@ -124,7 +202,7 @@ public sealed class ClientConnection
         _parser.ResetArgs();
         CompactReceiveBuffer();
         _moreInput = protocolError is null && commands > 0 && _filled > 0
-            && !Client.Has(ClientFlags.CloseAfterReply) && !Client.Has(ClientFlags.CloseAsap);
+            && !Client.Has(ClientFlags.CloseAfterReply) && !Client.Has(ClientFlags.CloseAsap) && !Client.Has(ClientFlags.Blocked);
         return mustSend;
     }
 
@@ -195,6 +273,7 @@ public sealed class ClientConnection
             commands++;
             // AUTH may change the limits for the rest of the batch: stop at it and execute first.
             if (!Client.Authenticated) break;
+            if (MayBlock(argStart)) break;
         }
         _parsed = pos;
 
@@ -309,6 +388,7 @@ public sealed class ClientConnection
         {
             _server.ClientClosed?.Invoke(Client);
             _server.Clients.Remove(Client);
+            _server.Blocking.RemoveClient(Client);
         }
         try { _socket.Shutdown(SocketShutdown.Both); } catch { }
         _socket.Dispose();

@@ -9,6 +9,8 @@ public sealed class Listener
     private readonly RedisServer _server;
     private readonly List<Socket> _sockets = new();
 
+    private const int SolSocket = 1, SoReuseAddr = 2; // Linux values
+
     public Listener(RedisServer server) => _server = server;
 
     /// <summary>Binds every configured address; throws with Redis's wording when one cannot be bound.</summary>
@@ -23,7 +25,9 @@ public sealed class Listener
                 string addr = optional ? raw[1..] : raw;
                 var ip = addr == "*" ? IPAddress.Any : addr == "::*" ? IPAddress.IPv6Any : IPAddress.Parse(addr);
                 var s = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-                s.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+                // SO_REUSEADDR only (restart over TIME_WAIT). .NET's ReuseAddress option also sets SO_REUSEPORT on Linux,
+                // which would let two servers bind the same port silently; Redis refuses that with "Address already in use".
+                s.SetRawSocketOption(SolSocket, SoReuseAddr, BitConverter.GetBytes(1));
                 if (ip.AddressFamily == AddressFamily.InterNetworkV6) s.DualMode = false;
                 try
                 {
