@@ -240,4 +240,28 @@ public class SortedSetTests : IClassFixture<DifferentialFixture>
         Same(b, r, "ZPOPMIN", "pop:z", "1000");
         Same(b, r, "EXISTS", "pop:z");
     }
+
+    [Fact]
+    public void Blocking_pops_wake_up_on_zadd_like_redis()
+    {
+        foreach (var server in new[] { _f.Basalt, _f.Redis })
+        {
+            using var waiter = server.Connect();
+            using var waiter2 = server.Connect();
+            using var writer = server.Connect();
+            foreach (var c in new[] { waiter, waiter2, writer }) c.Call("SELECT", "9");
+            writer.Call("DEL", "bz:a", "bz:b");
+            waiter.Send("BZPOPMAX", "bz:none", "bz:a", "5");
+            waiter2.Send("BZMPOP", "5", "2", "bz:none", "bz:b", "MIN", "COUNT", "2");
+            Tools.WaitUntil(() => writer.Call("INFO", "clients").Text!.Contains("blocked_clients:2"), TimeSpan.FromSeconds(10), "two blocked clients");
+            writer.Call("ZADD", "bz:a", "1", "x", "2", "y");
+            writer.Call("ZADD", "bz:b", "3", "p", "4", "q", "5", "r");
+            Assert.Equal("*3\r\n$4\r\nbz:a\r\n$1\r\ny\r\n$1\r\n2\r\n", Encoding.UTF8.GetString(waiter.ReadRaw()));
+            Assert.Equal("*2\r\n$4\r\nbz:b\r\n*2\r\n*2\r\n$1\r\np\r\n$1\r\n3\r\n*2\r\n$1\r\nq\r\n$1\r\n4\r\n",
+                Encoding.UTF8.GetString(waiter2.ReadRaw()));
+            Assert.Equal("r", writer.Call("ZRANGE", "bz:b", "0", "-1").Items!.Single().Text);
+            // A timeout replies a null array.
+            Assert.Equal("*-1\r\n", Encoding.UTF8.GetString(waiter.CallRaw("BZPOPMIN", "bz:none", "0.05")));
+        }
+    }
 }
