@@ -177,7 +177,7 @@ public static class HashCommands
     private static void HIncrByFloat(CommandContext ctx)
     {
         if (!LongDouble.TryParse(ctx.Arg(3), out var incr)) { ctx.Reply.WriteError(Errors.NotFloat); return; }
-        if (incr.Infinite) { ctx.Reply.WriteError("ERR value is NaN or Infinity"); return; }
+        if (incr.IsInfinityOrNaN) { ctx.Reply.WriteError("ERR value is NaN or Infinity"); return; }
         var h = LookupOrCreate(ctx, out bool created);
         if (h is null) return;
         LongDouble current = default;
@@ -187,7 +187,7 @@ public static class HashCommands
             return;
         }
         var sum = LongDouble.Add(current, incr);
-        if (sum.Infinite)
+        if (sum.IsInfinityOrNaN)
         {
             ctx.Reply.WriteError("ERR increment would produce NaN or Infinity");
             return;
