@@ -37,6 +37,7 @@ public sealed class CommandTable
         DebugCommands.Register(t);
         HashCommands.Register(t);
         SetCommands.Register(t);
+        SortedSetCommands.Register(t);
         SortCommand.Register(t);
         CommandMetadata.Attach(t);
         return t;
