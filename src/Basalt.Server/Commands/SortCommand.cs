@@ -61,6 +61,8 @@ public static class SortCommand
             return;
         }
         bool store = storeArg >= 0;
+        // Redis converts a listpack sorted set to a skiplist for SORT (even SORT_RO); OBJECT ENCODING shows it.
+        if (src is RedisSortedSet zs) zs.ConvertToSkipList();
 
         // Sets have no stable order: when storing, Redis sorts them anyway (ALPHA) so replicas agree.
         if (dontSort && src is RedisSet && store)
@@ -136,7 +138,7 @@ public static class SortCommand
                 ReadOnlySpan<byte> by;
                 if (byPattern)
                 {
-                    if (!LookupByPattern(db, stats, ctx.Arg(byArg), items[i].Obj, store, out by)) continue;
+                    if (!LookupByPattern(db, stats, ctx.Arg(byArg), items[i].Obj, out by)) continue;
                 }
                 else by = items[i].Obj;
 
@@ -184,7 +186,7 @@ public static class SortCommand
                 if (gets is null) { w.WriteBulk(obj); continue; }
                 foreach (int g in gets)
                 {
-                    if (LookupByPattern(db, stats, ctx.Arg(g), obj, false, out var val)) w.WriteBulk(val);
+                    if (LookupByPattern(db, stats, ctx.Arg(g), obj, out var val)) w.WriteBulk(val);
                     else w.WriteNull();
                 }
             }
@@ -203,7 +205,7 @@ public static class SortCommand
                 foreach (int g in gets)
                 {
                     // Missing GET values are stored as empty strings.
-                    if (LookupByPattern(db, stats, ctx.Arg(g), obj, true, out var val)) dst.PushTail(val, fill);
+                    if (LookupByPattern(db, stats, ctx.Arg(g), obj, out var val)) dst.PushTail(val, fill);
                     else dst.PushTail(default, fill);
                 }
             }
@@ -219,7 +221,7 @@ public static class SortCommand
     /// and "->field" after it reads a hash field. Patterns are scanned as C strings (up to a NUL), as Redis does.
     /// </summary>
     private static bool LookupByPattern(Database db, ServerStats stats, ReadOnlySpan<byte> pattern,
-        byte[] element, bool write, out ReadOnlySpan<byte> value)
+        byte[] element, out ReadOnlySpan<byte> value)
     {
         value = default;
         var cpat = CString(pattern);
@@ -236,14 +238,13 @@ public static class SortCommand
         }
         int postfixLen = pattern.Length - star - 1 - (fieldLen > 0 ? fieldLen + 2 : 0);
         int keyLen = star + element.Length + postfixLen;
-        byte[]? rented = null;
-        Span<byte> key = keyLen <= 256 ? stackalloc byte[keyLen] : (rented = new byte[keyLen]);
+        Span<byte> key = keyLen <= 256 ? stackalloc byte[keyLen] : new byte[keyLen];
         pattern[..star].CopyTo(key);
         element.CopyTo(key[star..]);
         pattern.Slice(star + 1, postfixLen).CopyTo(key[(star + element.Length)..]);
 
         var o = db.Lookup(key);
-        if (!write) { if (o is null) stats.KeyspaceMisses++; else stats.KeyspaceHits++; }
+        if (o is null) stats.KeyspaceMisses++; else stats.KeyspaceHits++; // Redis 7.0 counts these even with STORE
         if (o is null) return false;
         if (fieldLen > 0)
         {
@@ -379,12 +380,28 @@ public static class SortCommand
     private static bool IsHex(byte c) => IsDigit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
     private static int HexVal(byte c) => IsDigit(c) ? c - '0' : (c | 0x20) - 'a' + 10;
 
-    /// <summary>Sorted-set input (placeholder until the sorted-set type exists: no key can hold one yet).</summary>
+    /// <summary>Sorted-set input: members in score order (Redis walks its dict when sorting; only ALPHA BY ties can tell).</summary>
     private static class Zset
     {
-        public static bool IsZset(object o) => false;
-        public static long Count(object o) => 0;
-        public static void LoadAll(object o, Item[] items) { }
-        public static void LoadRange(object o, long start, int n, bool desc, Item[] items) { }
+        public static bool IsZset(object o) => o is RedisSortedSet;
+
+        public static long Count(object o) => ((RedisSortedSet)o).Count;
+
+        public static void LoadAll(object o, Item[] items)
+        {
+            var z = (RedisSortedSet)o;
+            var list = new List<ZItem>(z.Count);
+            z.CollectAll(list);
+            for (int i = 0; i < list.Count; i++) items[i] = new Item { Obj = list[i].CopyMember(), Index = i };
+        }
+
+        /// <summary>Ranks [start, start+n) counted from the lowest score, or from the highest when <paramref name="desc"/>.</summary>
+        public static void LoadRange(object o, long start, int n, bool desc, Item[] items)
+        {
+            var z = (RedisSortedSet)o;
+            var list = new List<ZItem>(n);
+            z.Collect(desc ? z.Count - 1 - start : start, n, desc, list);
+            for (int i = 0; i < list.Count; i++) items[i] = new Item { Obj = list[i].CopyMember(), Index = i };
+        }
     }
 }
