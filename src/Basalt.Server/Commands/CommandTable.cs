@@ -30,6 +30,7 @@ public sealed class CommandTable
         KeyCommands.Register(t);
         StringCommands.Register(t);
         BitCommands.Register(t);
+        HyperLogLogCommands.Register(t);
         ClientCommands.Register(t);
         ConfigCommands.Register(t);
         IntrospectionCommands.Register(t);
