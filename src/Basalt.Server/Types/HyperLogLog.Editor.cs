@@ -36,6 +36,12 @@ public sealed class HllEditor
     public byte[] Result()
     {
         if (InPlace || (Buf != _scratch && Buf.Length == Len)) return Buf;
+        if (Buf == _scratch && _original.Length == Len)
+        {
+            // Same length (a register raised inside a VAL opcode): reuse the stored array.
+            Buf.AsSpan(0, Len).CopyTo(_original);
+            return _original;
+        }
         return Buf.AsSpan(0, Len).ToArray();
     }
 
@@ -137,9 +143,9 @@ public sealed class HllEditor
         int delta = n - oldlen;
         if (delta > 0 && Len + delta > sparseMaxBytes) return Promote(index, count);
         if (delta != 0 && next >= 0) Array.Copy(s, next, s, next + delta, end - next);
-        seq[..n].CopyTo(s.AsSpan(p));
         Len += delta;
-        s[Len] = 0; // the terminating NUL a truncated opcode at the end would read
+        s[Len] = 0; // the terminating NUL a truncated opcode at the end would read (set before the copy, as Redis does)
+        seq[..n].CopyTo(s.AsSpan(p));
         return Updated(prev, p);
 
         static int PutZeros(Span<byte> seq, int at, int len)

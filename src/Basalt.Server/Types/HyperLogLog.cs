@@ -147,8 +147,9 @@ public static partial class HyperLogLog
     private static byte At(ReadOnlySpan<byte> s, int i) => i < s.Length ? s[i] : (byte)0;
 
     /// <summary>
-    /// Walks a sparse value's opcodes (after the header) calling <paramref name="visit"/> for runs of non-zero values.
-    /// Returns false when the opcodes do not cover exactly 16384 registers (a VAL run overflowing stops the walk).
+    /// Raises 8-bit registers to a sparse value's registers. False when the opcodes do not cover exactly 16384
+    /// registers; an opcode running past the last register is rejected at once (the reference server carries
+    /// the CVE-2025-32023 bounds checks, so extra opcodes after a complete value are corrupt too).
     /// </summary>
     public static bool SparseToRaw(ReadOnlySpan<byte> v, Span<byte> max)
     {
@@ -156,15 +157,15 @@ public static partial class HyperLogLog
         while (p < v.Length)
         {
             byte op = v[p];
-            if (IsZero(op)) { i += ZeroLen(op); p++; }
-            else if (IsXZero(op)) { i += XZeroLen(op, At(v, p + 1)); p += 2; }
-            else
+            int run = IsZero(op) ? ZeroLen(op) : IsXZero(op) ? XZeroLen(op, At(v, p + 1)) : ValLen(op);
+            if (run + i > Registers) return false; // any opcode past the last register is corrupt
+            if (IsVal(op))
             {
-                int run = ValLen(op), val = ValValue(op);
-                if (run + i > Registers) break;
+                int val = ValValue(op);
                 for (int e = i + run; i < e; i++) if (val > max[i]) max[i] = (byte)val;
-                p++;
             }
+            else i += run;
+            p += IsXZero(op) ? 2 : 1;
         }
         return i == Registers;
     }
@@ -201,15 +202,15 @@ public static partial class HyperLogLog
         while (p < v.Length)
         {
             byte op = v[p];
-            if (IsZero(op)) { i += ZeroLen(op); p++; }
-            else if (IsXZero(op)) { i += XZeroLen(op, At(v, p + 1)); p += 2; }
-            else
+            int run = IsZero(op) ? ZeroLen(op) : IsXZero(op) ? XZeroLen(op, At(v, p + 1)) : ValLen(op);
+            if (run + i > Registers) return null;
+            if (IsVal(op))
             {
-                int run = ValLen(op), val = ValValue(op);
-                if (run + i > Registers) break;
+                int val = ValValue(op);
                 for (int e = i + run; i < e; i++) SetDense(regs, i, val);
-                p++;
             }
+            else i += run;
+            p += IsXZero(op) ? 2 : 1;
         }
         return i == Registers ? dense : null;
     }
