@@ -47,6 +47,12 @@ public static class HyperLogLogCommands
 
     private static void PfAdd(CommandContext ctx)
     {
+        try { PfAddCore(ctx); }
+        finally { Editor.Release(); }
+    }
+
+    private static void PfAddCore(CommandContext ctx)
+    {
         var key = ctx.Arg(1);
         if (!TryGetHll(ctx, key, read: false, out var v)) return;
         bool created = v is null;
@@ -109,6 +115,12 @@ public static class HyperLogLogCommands
     }
 
     private static void PfMerge(CommandContext ctx)
+    {
+        try { PfMergeCore(ctx); }
+        finally { Editor.Release(); }
+    }
+
+    private static void PfMergeCore(CommandContext ctx)
     {
         var max = MaxRegisters;
         Array.Clear(max);

@@ -45,6 +45,15 @@ public sealed class HllEditor
         return Buf.AsSpan(0, Len).ToArray();
     }
 
+    /// <summary>Forgets the edited value, and drops a scratch buffer grown by an unusually large sparse string.</summary>
+    public void Release()
+    {
+        _original = [];
+        Buf = [];
+        Len = 0;
+        if (_scratch.Length > 64 * 1024) _scratch = new byte[256];
+    }
+
     private void Reserve(int size)
     {
         if (_scratch.Length >= size) return;
