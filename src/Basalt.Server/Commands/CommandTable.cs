@@ -31,6 +31,7 @@ public sealed class CommandTable
         StringCommands.Register(t);
         ListCommands.Register(t);
         BitCommands.Register(t);
+        HyperLogLogCommands.Register(t);
         ClientCommands.Register(t);
         ConfigCommands.Register(t);
         IntrospectionCommands.Register(t);
