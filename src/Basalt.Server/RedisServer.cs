@@ -26,6 +26,7 @@ public sealed class RedisServer
             Databases[i].KeyExpired += (_, _) => Stats.ExpiredKeys++;
         }
         Clients = new ClientRegistry(this);
+        PubSub = new Messaging.PubSubRegistry(this);
         RunId = RandomHex(40);
         StartTimeMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
     }
@@ -35,6 +36,7 @@ public sealed class RedisServer
     public Dispatcher Dispatcher { get; }
     public Database[] Databases { get; }
     public ClientRegistry Clients { get; }
+    public Messaging.PubSubRegistry PubSub { get; }
     public ServerStats Stats { get; } = new();
     public string RunId { get; }
     public long StartTimeMs { get; }
