@@ -85,8 +85,9 @@ public sealed class PubSubRegistry
                 break;
             default:
                 var set = kind == SubKind.Channel ? s.Channels : s.ShardChannels;
+                if (set.GetAlternateLookup<ReadOnlySpan<byte>>().Contains(name)) return false;
                 key = name.ToArray();
-                if (!set.Add(key)) return false;
+                set.Add(key);
                 break;
         }
         var space = Space(kind);
