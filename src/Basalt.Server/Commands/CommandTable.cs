@@ -40,6 +40,7 @@ public sealed class CommandTable
         SetCommands.Register(t);
         SortedSetCommands.Register(t);
         SortCommand.Register(t);
+        PubSubCommands.Register(t);
         CommandMetadata.Attach(t);
         return t;
     }

@@ -75,6 +75,14 @@ public sealed class Dispatcher
             return;
         }
 
+        // RESP2 subscribed mode: replies and messages share one stream, so only the subscription commands make sense.
+        if ((client.Flags & ClientFlags.PubSub) != 0 && client.Protocol == 2 && !Messaging.PubSubRegistry.AllowedWhileSubscribed(def))
+        {
+            Reject(client, $"ERR Can't execute '{def.FullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", def);
+            FinishReply(client, replyStart);
+            return;
+        }
+
         // Replicas and monitors may not touch the keyspace.
         if ((client.Flags & (ClientFlags.Monitor | ClientFlags.Replica)) != 0 && (def.Flags & (CommandFlags.Write | CommandFlags.ReadOnly | CommandFlags.MayReplicate)) != 0)
         {

@@ -302,9 +302,9 @@ public sealed class InfoBuilder
         Field("current_eviction_exceeded_time", 0);
         Field("keyspace_hits", s.KeyspaceHits);
         Field("keyspace_misses", s.KeyspaceMisses);
-        Field("pubsub_channels", 0);
-        Field("pubsub_patterns", 0);
-        Field("pubsubshard_channels", 0);
+        Field("pubsub_channels", _server.PubSub.ChannelCount);
+        Field("pubsub_patterns", _server.PubSub.PatternCount);
+        Field("pubsubshard_channels", _server.PubSub.ShardChannelCount);
         Field("latest_fork_usec", 0);
         Field("total_forks", 0);
         Field("migrate_cached_sockets", 0);
