@@ -298,8 +298,8 @@ public sealed class InfoBuilder
         Field("expire_cycle_cpu_milliseconds", s.ExpireCycleCpuMs);
         Field("evicted_keys", s.EvictedKeys);
         Field("evicted_clients", 0);
-        Field("total_eviction_exceeded_time", 0);
-        Field("current_eviction_exceeded_time", 0);
+        Field("total_eviction_exceeded_time", _server.Dispatcher.Evictor.TotalExceededMs);
+        Field("current_eviction_exceeded_time", _server.Dispatcher.Evictor.CurrentExceededMs);
         Field("keyspace_hits", s.KeyspaceHits);
         Field("keyspace_misses", s.KeyspaceMisses);
         Field("pubsub_channels", 0);
