@@ -193,5 +193,8 @@ public class EvictionTests
         Assert.True(evicted > 0);
         Assert.Equal(12_001 - evicted, c.Call("DBSIZE").Integer);
         Assert.True(Info(c, "total_eviction_exceeded_time") > 0);
+        c.Call("CONFIG", "RESETSTAT");
+        Assert.Equal(0, Info(c, "total_eviction_exceeded_time"));
+        Assert.Equal(0, Info(c, "evicted_keys"));
     }
 }

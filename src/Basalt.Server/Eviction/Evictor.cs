@@ -61,6 +61,13 @@ public sealed class Evictor
     public long CurrentExceededMs => _exceededSince == 0 ? 0 : TicksToMs(Stopwatch.GetTimestamp() - _exceededSince);
     public long TotalExceededMs => TicksToMs(_totalExceededTicks + (_exceededSince == 0 ? 0 : Stopwatch.GetTimestamp() - _exceededSince));
 
+    /// <summary>CONFIG RESETSTAT: the exceeded-time counters start over (an ongoing excess counts from now).</summary>
+    public void ResetStats()
+    {
+        _totalExceededTicks = 0;
+        if (_exceededSince != 0) _exceededSince = Stopwatch.GetTimestamp();
+    }
+
     private static long TicksToMs(long ticks) => ticks * 1000 / Stopwatch.Frequency;
 
     /// <summary>Re-reads the eviction settings after a config change; cheap when nothing changed.</summary>
@@ -114,7 +121,13 @@ public sealed class Evictor
         EvictionResult result;
         if (used <= max) result = EvictionResult.Ok;
         else if (_policy == Policy.NoEviction) result = EvictionResult.Fail;
-        else result = Evict(used - max, max);
+        else
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            result = Evict(used - max, max);
+            if (_server.Config.LatencyMonitorThreshold > 0)
+                _server.Dispatcher.Introspection.Latency.AddIfNeeded(_server, "eviction-cycle", TicksToMs(Stopwatch.GetTimestamp() - t0));
+        }
         if (result == EvictionResult.Ok)
         {
             if (_exceededSince != 0) { _totalExceededTicks += Stopwatch.GetTimestamp() - _exceededSince; _exceededSince = 0; }

@@ -221,7 +221,7 @@ public sealed class InfoBuilder
         Field("rss_overhead_bytes", rss - resident);
         Field2("mem_fragmentation_ratio", rss / (double)Math.Max(1, used));
         Field("mem_fragmentation_bytes", rss - used);
-        Field("mem_not_counted_for_evict", 0);
+        Field("mem_not_counted_for_evict", _server.Dispatcher.Evictor.NotCountedForEvict?.Invoke() ?? 0);
         Field("mem_replication_backlog", 0);
         Field("mem_total_replication_buffers", 0);
         Field("mem_clients_slaves", 0);
