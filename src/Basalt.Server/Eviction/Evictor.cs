@@ -40,7 +40,7 @@ public sealed class Evictor
     // before evicting, at most once per MinGarbageBytes allocated.
     private const long MinGarbageBytes = 1 << 20;
     private long _allocatedAtGc;
-    private int _allocGcCount = -1;
+    private int _allocGcCount;
 
     /// <summary>Collections induced so far and the time they took (diagnostics).</summary>
     public long InducedCollections { get; private set; }
@@ -55,7 +55,12 @@ public sealed class Evictor
     /// <summary>Raised for each evicted key before it is deleted (keyspace notifications, DEL propagation).</summary>
     public Action<Database, byte[]>? KeyEvicted;
 
-    public Evictor(RedisServer server) => _server = server;
+    public Evictor(RedisServer server)
+    {
+        _server = server;
+        _allocGcCount = GC.CollectionCount(0);
+        _allocatedAtGc = GC.GetTotalAllocatedBytes(false);
+    }
 
     /// <summary>INFO total_eviction_exceeded_time / current_eviction_exceeded_time, in ms.</summary>
     public long CurrentExceededMs => _exceededSince == 0 ? 0 : TicksToMs(Stopwatch.GetTimestamp() - _exceededSince);
@@ -174,6 +179,7 @@ public sealed class Evictor
     private long Delete(Database db, byte[] key)
     {
         int i = db.Keys.IndexOf(key);
+        if (i < 0) { db.Expires.Remove(key); return 0; } // a TTL without its key: nothing to evict
         var value = db.Keys.ValueAt(i);
         long bytes = MemoryStats.KeyUsage(key, value, 5);
         if (db.Expires.Count > 0 && db.Expires.ContainsKey(key)) bytes += MemoryStats.DictEntrySize + 8;
@@ -204,7 +210,8 @@ public sealed class Evictor
             db = null!; key = null!;
             return false;
         }
-        while (true)
+        // Rounds are bounded only as a guard: a round offers at least one existing key to an emptied pool.
+        for (int round = 0; round < 1000; round++)
         {
             long total = 0;
             for (int d = 0; d < dbs.Length; d++)
@@ -222,6 +229,8 @@ public sealed class Evictor
                 if (AllKeys ? db.Keys.ContainsKey(key) : db.Expires.ContainsKey(key)) return true;
             }
         }
+        db = null!; key = null!;
+        return false;
     }
 
     /// <summary>Samples maxmemory-samples keys of one database into the pool, scored so that higher = evict first.</summary>
