@@ -16,7 +16,11 @@ public sealed class Dispatcher
     {
         _server = server;
         Introspection = new Introspection.IntrospectionState(server, this);
+        Evictor = new Eviction.Evictor(server);
     }
+
+    /// <summary>maxmemory enforcement (runs before every command, like Redis's performEvictions).</summary>
+    public Eviction.Evictor Evictor { get; }
 
     /// <summary>Slow log, latency monitor, MONITOR feed, output limits and INFO metrics; sets the hooks below.</summary>
     public Introspection.IntrospectionState Introspection { get; }
@@ -87,6 +91,14 @@ public sealed class Dispatcher
         if ((client.Flags & (ClientFlags.Monitor | ClientFlags.Replica)) != 0 && (def.Flags & (CommandFlags.Write | CommandFlags.ReadOnly | CommandFlags.MayReplicate)) != 0)
         {
             Reject(client, "ERR Replica can't interact with the keyspace", def);
+            FinishReply(client, replyStart);
+            return;
+        }
+
+        // Evict under maxmemory; deny-oom commands are refused when nothing more can be freed.
+        if (Evictor.Perform() == Eviction.EvictionResult.Fail && (def.Flags & CommandFlags.DenyOom) != 0)
+        {
+            Reject(client, Eviction.Evictor.OomError, def);
             FinishReply(client, replyStart);
             return;
         }
