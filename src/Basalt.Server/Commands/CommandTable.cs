@@ -34,6 +34,7 @@ public sealed class CommandTable
         ConfigCommands.Register(t);
         IntrospectionCommands.Register(t);
         DebugCommands.Register(t);
+        TransactionCommands.Register(t);
         CommandMetadata.Attach(t);
         return t;
     }
