@@ -77,7 +77,10 @@ public sealed class TransactionState
     public void Enqueue(Client c, Commands.CommandContext ctx, Commands.CommandDef def)
     {
         var s = GetOrCreate(c);
-        (s.Queue ??= new List<QueuedCommand>()).Add(QueuedCommand.Copy(ctx));
+        s.Queue ??= new List<QueuedCommand>();
+        // A doomed transaction keeps nothing (still answers QUEUED), as Redis does: CLIENT LIST multi= stops growing.
+        if (s.DirtyCas || s.DirtyExec) return;
+        s.Queue.Add(QueuedCommand.Copy(ctx));
         s.QueuedFlags |= def.Flags;
     }
 
