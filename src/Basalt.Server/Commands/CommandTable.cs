@@ -41,6 +41,7 @@ public sealed class CommandTable
         SortedSetCommands.Register(t);
         SortCommand.Register(t);
         PubSubCommands.Register(t);
+        TransactionCommands.Register(t);
         CommandMetadata.Attach(t);
         return t;
     }
