@@ -27,6 +27,7 @@ public sealed class RedisServer
         }
         Clients = new ClientRegistry(this);
         Blocking = new Blocking(this);
+        PubSub = new Messaging.PubSubRegistry(this);
         RunId = RandomHex(40);
         StartTimeMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
     }
@@ -38,6 +39,7 @@ public sealed class RedisServer
     public ClientRegistry Clients { get; }
     /// <summary>Clients blocked on keys (BLPOP, BZPOPMIN, XREAD BLOCK...).</summary>
     public Blocking Blocking { get; }
+    public Messaging.PubSubRegistry PubSub { get; }
     public ServerStats Stats { get; } = new();
     public string RunId { get; }
     public long StartTimeMs { get; }

@@ -31,12 +31,17 @@ public sealed class CommandTable
         StringCommands.Register(t);
         ListCommands.Register(t);
         BitCommands.Register(t);
+        HyperLogLogCommands.Register(t);
         ClientCommands.Register(t);
         ConfigCommands.Register(t);
         IntrospectionCommands.Register(t);
         DebugCommands.Register(t);
         HashCommands.Register(t);
         SetCommands.Register(t);
+        SortedSetCommands.Register(t);
+        SortCommand.Register(t);
+        PubSubCommands.Register(t);
+        TransactionCommands.Register(t);
         StreamCommands.Register(t);
         CommandMetadata.Attach(t);
         return t;

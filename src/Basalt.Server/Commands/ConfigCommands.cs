@@ -182,6 +182,7 @@ public static class ConfigCommands
     {
         var server = ctx.Server;
         server.Stats.Reset();
+        server.Dispatcher.Evictor.ResetStats();
         foreach (var cmd in server.Commands.All)
         {
             Reset(cmd);

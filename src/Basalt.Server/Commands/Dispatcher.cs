@@ -16,7 +16,26 @@ public sealed class Dispatcher
     {
         _server = server;
         Introspection = new Introspection.IntrospectionState(server, this);
+        Evictor = new Eviction.Evictor(server);
+        Transactions = new Transactions.TransactionState(server);
+        _execDef = server.Commands.Find("exec");
+        _notQueued = [_execDef, server.Commands.Find("discard"), server.Commands.Find("multi"),
+            server.Commands.Find("watch"), server.Commands.Find("quit"), server.Commands.Find("reset")];
     }
+
+    /// <summary>maxmemory enforcement (runs before every command, like Redis's performEvictions).</summary>
+    public Eviction.Evictor Evictor { get; }
+
+    /// <summary>MULTI queues and WATCHed keys.</summary>
+    public Transactions.TransactionState Transactions { get; }
+
+    // Commands that run at once inside MULTI instead of being queued.
+    private readonly CommandDef? _execDef;
+    private readonly CommandDef?[] _notQueued;
+    private bool _inExec;       // running the queued commands of an EXEC
+    private bool _restoreArgs;  // the handler ran stored commands: the context must get its own arguments back
+    private byte[] _storedBuf = new byte[256];
+    private ArgRef[] _storedRefs = new ArgRef[8];
 
     /// <summary>Slow log, latency monitor, MONITOR feed, output limits and INFO metrics; sets the hooks below.</summary>
     public Introspection.IntrospectionState Introspection { get; }
@@ -75,6 +94,14 @@ public sealed class Dispatcher
             return;
         }
 
+        // RESP2 subscribed mode: replies and messages share one stream, so only the subscription commands make sense.
+        if ((client.Flags & ClientFlags.PubSub) != 0 && client.Protocol == 2 && !Messaging.PubSubRegistry.AllowedWhileSubscribed(def))
+        {
+            Reject(client, $"ERR Can't execute '{def.FullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", def);
+            FinishReply(client, replyStart);
+            return;
+        }
+
         // Replicas and monitors may not touch the keyspace.
         if ((client.Flags & (ClientFlags.Monitor | ClientFlags.Replica)) != 0 && (def.Flags & (CommandFlags.Write | CommandFlags.ReadOnly | CommandFlags.MayReplicate)) != 0)
         {
@@ -83,7 +110,34 @@ public sealed class Dispatcher
             return;
         }
 
-        client.LastCommand = def.FullName;
+        // Evict under maxmemory; deny-oom commands are refused when nothing more can be freed.
+        if (!_inExec && Evictor.Perform() == Eviction.EvictionResult.Fail && (def.Flags & CommandFlags.DenyOom) != 0)
+        {
+            Reject(client, Eviction.Evictor.OomError, def);
+            FinishReply(client, replyStart);
+            return;
+        }
+
+        if ((client.Flags & ClientFlags.Multi) != 0 && !_inExec)
+        {
+            if ((def.Flags & CommandFlags.NoMulti) != 0)
+            {
+                Reject(client, "ERR Command not allowed inside a transaction", def);
+                FinishReply(client, replyStart);
+                return;
+            }
+            if (Array.IndexOf(_notQueued, def) < 0)
+            {
+                client.LastCommand = def.FullName;
+                Transactions.Enqueue(client, ctx, def);
+                reply.WriteSimpleString("QUEUED"u8);
+                FinishReply(client, replyStart);
+                return;
+            }
+        }
+
+        // Inside EXEC, CLIENT LIST keeps showing cmd=exec.
+        if (!_inExec) client.LastCommand = def.FullName;
         ctx.Command = def;
 
         long t0 = Stopwatch.GetTimestamp();
@@ -97,6 +151,12 @@ public sealed class Dispatcher
             Log.Warning($"Internal error executing '{def.FullName}': {ex}");
             reply.Truncate(replyStart);
             reply.WriteError("ERR internal error: " + ex.GetType().Name + ": " + ex.Message);
+        }
+        if (_restoreArgs)
+        {
+            _restoreArgs = false;
+            ctx.SetArgs(buf, args, start, count);
+            ctx.Command = def;
         }
         long elapsedTicks = Stopwatch.GetTimestamp() - t0;
         long micros = elapsedTicks * 1_000_000 / Stopwatch.Frequency;
@@ -115,6 +175,49 @@ public sealed class Dispatcher
         if (MonitorCount > 0 && (def.Flags & (CommandFlags.SkipMonitor | CommandFlags.Admin)) == 0) OnMonitor?.Invoke(client, ctx);
     }
 
+    /// <summary>
+    /// Runs a stored command (EXEC's queue) through the normal path: lookup, arity, stats, slowlog, monitor.
+    /// Only from inside a handler; the calling command's arguments are restored when that handler returns.
+    /// </summary>
+    public void ExecuteStored(Client client, byte[] buf, ArgRef[] args, int count)
+    {
+        bool outer = _inExec;
+        _inExec = true;
+        try { Execute(client, buf, args, 0, count); }
+        finally { _inExec = outer; }
+        _restoreArgs = true;
+    }
+
+    /// <summary>Runs a command given as separate arguments (copied into a reused scratch buffer).</summary>
+    public void ExecuteStored(Client client, byte[][] argv)
+    {
+        int total = 0;
+        foreach (var a in argv) total += a.Length;
+        byte[] buf;
+        ArgRef[] refs;
+        if (_inExec)
+        {
+            // Nested (a stored command running stored commands): the scratch buffer may be in use.
+            buf = new byte[total];
+            refs = new ArgRef[argv.Length];
+        }
+        else
+        {
+            if (_storedBuf.Length < total) _storedBuf = new byte[Math.Max(total, _storedBuf.Length * 2)];
+            if (_storedRefs.Length < argv.Length) _storedRefs = new ArgRef[Math.Max(argv.Length, _storedRefs.Length * 2)];
+            buf = _storedBuf;
+            refs = _storedRefs;
+        }
+        int pos = 0;
+        for (int i = 0; i < argv.Length; i++)
+        {
+            argv[i].CopyTo(buf, pos);
+            refs[i] = new ArgRef { Offset = pos, Length = argv[i].Length };
+            pos += argv[i].Length;
+        }
+        ExecuteStored(client, buf, refs, argv.Length);
+    }
+
     /// <summary>Applies CLIENT REPLY OFF/SKIP by dropping what the command wrote.</summary>
     private static void FinishReply(Client client, int replyStart)
     {
@@ -129,6 +232,17 @@ public sealed class Dispatcher
 
     private void Reject(Client client, string error, CommandDef? def = null)
     {
+        if (def is not null && ReferenceEquals(def, _execDef))
+        {
+            // A rejected EXEC ends the transaction (with or without MULTI) and names the reason; monitors still see it.
+            error = "EXECABORT Transaction discarded because of: " + (error.StartsWith("ERR ", StringComparison.Ordinal) ? error[4..] : error);
+            Transactions.Discard(client);
+            if (MonitorCount > 0) OnMonitor?.Invoke(client, client.Context);
+        }
+        else if ((client.Flags & ClientFlags.Multi) != 0)
+        {
+            Transactions.FlagExecAbort(client);
+        }
         client.Out.WriteError(error);
         if (def is not null) def.RejectedCalls++;
         CountError(Encoding.UTF8.GetBytes(error));

@@ -8,7 +8,7 @@ namespace Basalt.Server.Commands;
 public static class ObjectCommand
 {
     private const string NoLfu = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
-    private const string NoLru = "ERR An LRU maxmemory policy is not selected, access time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
+    private const string NoLru = "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
 
     /// <summary>Redis shares one object for the integers 0..9999, which reports this reference count.</summary>
     public const int SharedRefCount = int.MaxValue;
@@ -47,9 +47,9 @@ public static class ObjectCommand
     private static void Freq(CommandContext ctx)
     {
         if (LookupOrNull(ctx) is null) return;
-        // Access frequency is not tracked yet: under an LFU policy report the initial counter.
-        if (!LfuPolicy(ctx)) ctx.Reply.WriteError(NoLfu);
-        else ctx.Reply.WriteInteger(0);
+        if (!LfuPolicy(ctx)) { ctx.Reply.WriteError(NoLfu); return; }
+        int i = ctx.Db.Keys.IndexOf(ctx.Arg(2));
+        ctx.Reply.WriteInteger(i < 0 ? 0 : ctx.Db.Keys.LfuAt(i));
     }
 
     private static void IdleTime(CommandContext ctx)

@@ -148,8 +148,12 @@ public sealed class ServerConfig
         Refresh();
     }
 
+    /// <summary>Bumped on every change, so hot paths can cache values they read with <see cref="Get"/>.</summary>
+    public int Version { get; private set; }
+
     private void Refresh()
     {
+        Version++;
         Port = (int)Num("port");
         var bind = Get("bind");
         BindAddresses = bind.Split(' ', StringSplitOptions.RemoveEmptyEntries);

@@ -221,7 +221,7 @@ public sealed class InfoBuilder
         Field("rss_overhead_bytes", rss - resident);
         Field2("mem_fragmentation_ratio", rss / (double)Math.Max(1, used));
         Field("mem_fragmentation_bytes", rss - used);
-        Field("mem_not_counted_for_evict", 0);
+        Field("mem_not_counted_for_evict", _server.Dispatcher.Evictor.NotCountedForEvict?.Invoke() ?? 0);
         Field("mem_replication_backlog", 0);
         Field("mem_total_replication_buffers", 0);
         Field("mem_clients_slaves", 0);
@@ -298,13 +298,13 @@ public sealed class InfoBuilder
         Field("expire_cycle_cpu_milliseconds", s.ExpireCycleCpuMs);
         Field("evicted_keys", s.EvictedKeys);
         Field("evicted_clients", 0);
-        Field("total_eviction_exceeded_time", 0);
-        Field("current_eviction_exceeded_time", 0);
+        Field("total_eviction_exceeded_time", _server.Dispatcher.Evictor.TotalExceededMs);
+        Field("current_eviction_exceeded_time", _server.Dispatcher.Evictor.CurrentExceededMs);
         Field("keyspace_hits", s.KeyspaceHits);
         Field("keyspace_misses", s.KeyspaceMisses);
-        Field("pubsub_channels", 0);
-        Field("pubsub_patterns", 0);
-        Field("pubsubshard_channels", 0);
+        Field("pubsub_channels", _server.PubSub.ChannelCount);
+        Field("pubsub_patterns", _server.PubSub.PatternCount);
+        Field("pubsubshard_channels", _server.PubSub.ShardChannelCount);
         Field("latest_fork_usec", 0);
         Field("total_forks", 0);
         Field("migrate_cached_sockets", 0);

@@ -19,6 +19,9 @@ public sealed class Database
     /// <summary>Called when a key is removed because its TTL passed (for propagation of a DEL and stats).</summary>
     public Action<Database, byte[]>? KeyExpired;
 
+    /// <summary>Called before <see cref="Clear"/> empties the database (WATCH must see which keys existed).</summary>
+    public Action<Database>? Clearing;
+
     public Database(int index) => Index = index;
 
     public int Count => Keys.Count;
@@ -110,6 +113,7 @@ public sealed class Database
 
     public void Clear()
     {
+        Clearing?.Invoke(this);
         Keys.Clear();
         Expires.Clear();
         ExpireCursor = 0;

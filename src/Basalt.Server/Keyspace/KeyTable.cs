@@ -114,7 +114,7 @@ public sealed class KeyTable<TValue>
         }
         ref int bucket = ref _buckets[hash & (_buckets.Length - 1)];
         ref Entry e = ref _entries[index];
-        e.Meta = Tag(hash) | (LruClock.Now & LruMask);
+        e.Meta = Tag(hash) | (KeyAccess.Lfu ? Eviction.LfuCounter.NewStamp() : LruClock.Now & LruMask);
         e.Key = key;
         e.Next = bucket - 1;
         bucket = index + 1;
@@ -228,7 +228,16 @@ public sealed class KeyTable<TValue>
     /// <summary>Copies an LRU stamp (RENAME/MOVE keep the idle time of the value, as Redis's object does).</summary>
     public void SetLru(int index, uint lru) => _entries[index].Meta = (_entries[index].Meta & ~LruMask) | (lru & LruMask);
 
-    public void Touch(int index) => _entries[index].Meta = (_entries[index].Meta & ~LruMask) | (LruClock.Now & LruMask);
+    /// <summary>Records an access: LRU clock, or under an LFU policy the decayed and incremented LFU counter.</summary>
+    public void Touch(int index)
+    {
+        ref uint meta = ref _entries[index].Meta;
+        uint field = KeyAccess.Lfu ? Eviction.LfuCounter.Touched(meta & LruMask) : LruClock.Now;
+        meta = (meta & ~LruMask) | (field & LruMask);
+    }
+
+    /// <summary>LFU counter of the entry (after decay), meaningful only while an LFU policy is selected.</summary>
+    public byte LfuAt(int index) => Eviction.LfuCounter.Decayed(_entries[index].Meta & LruMask);
 
     /// <summary>Bytes of the table's own arrays (not keys or values), for memory accounting.</summary>
     public long TableBytes => (long)_buckets.Length * 4 + (long)_entries.Length * (8 + 2 * IntPtr.Size);
@@ -266,6 +275,15 @@ internal static class KeyHasher
         h ^= h >> 33;
         return (int)h;
     }
+}
+
+/// <summary>
+/// How the 24-bit access field of keys is used: LRU clock, or LFU counter under an allkeys-lfu/volatile-lfu policy.
+/// Process-wide (one server per process); the evictor keeps it in step with maxmemory-policy.
+/// </summary>
+public static class KeyAccess
+{
+    public static bool Lfu;
 }
 
 /// <summary>Seconds-resolution clock for LRU stamps, 24 bits wide like Redis's.</summary>

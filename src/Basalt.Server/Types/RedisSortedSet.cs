@@ -1,0 +1,404 @@
+using Basalt.Protocol;
+using Basalt.Server.Keyspace;
+
+namespace Basalt.Server.Types;
+
+/// <summary>One element as read out of a sorted set: the member is a slice of a buffer that must not outlive the next write.</summary>
+public readonly struct ZItem
+{
+    public readonly byte[] Buf;
+    public readonly int Off, Len;
+    public readonly double Score;
+
+    public ZItem(byte[] buf, int off, int len, double score) { Buf = buf; Off = off; Len = len; Score = score; }
+
+    public ReadOnlySpan<byte> Member => new(Buf, Off, Len);
+    public byte[] CopyMember() => Member.ToArray();
+}
+
+[Flags]
+public enum ZAddFlags { None = 0, NX = 1, XX = 2, GT = 4, LT = 8, Incr = 16 }
+
+public enum ZAddOutcome { Nop, Unchanged, Updated, Added, NaN }
+
+/// <summary>
+/// A Redis sorted set. Small sets are "listpack": ONE byte[] of entries sorted by (score, member), each
+/// [varint (len*2 | intScore)][member][score as zigzag varint when integral, else 8-byte double]. Past
+/// zset-max-listpack-entries/value they become a <see cref="ZSkipList"/> ("skiplist"), never going back
+/// except when a store command builds a fresh set.
+/// </summary>
+public sealed partial class RedisSortedSet : IRedisValue, IDigestible
+{
+    private object _data = Array.Empty<byte>(); // byte[] listpack or ZSkipList
+    private int _lpCount;
+
+    public string TypeName => "zset";
+    public string Encoding => _data is ZSkipList ? "skiplist" : "listpack";
+    public int Count => _data is ZSkipList sl ? sl.Count : _lpCount;
+    public bool IsListpack => _data is byte[];
+    public ZSkipList? SkipList => _data as ZSkipList;
+
+    // ---- listpack entry format ----
+
+    private const double MaxIntScore = 9007199254740992; // 2^53: integral doubles up to here fit a long exactly
+
+    private static bool IsIntScore(double s) => s == Math.Floor(s) && Math.Abs(s) <= MaxIntScore;
+
+    private static int VarLen(ulong v) { int n = 1; while (v >= 0x80) { v >>= 7; n++; } return n; }
+
+    private static int WriteVar(Span<byte> d, ulong v)
+    {
+        int n = 0;
+        while (v >= 0x80) { d[n++] = (byte)(v | 0x80); v >>= 7; }
+        d[n++] = (byte)v;
+        return n;
+    }
+
+    private static ulong ReadVar(byte[] b, ref int off)
+    {
+        ulong v = 0; int shift = 0;
+        while (true)
+        {
+            byte x = b[off++];
+            v |= (ulong)(x & 0x7F) << shift;
+            if (x < 0x80) return v;
+            shift += 7;
+        }
+    }
+
+    private static ulong ZigZag(long v) => (ulong)((v << 1) ^ (v >> 63));
+    private static long UnZigZag(ulong v) => (long)(v >> 1) ^ -(long)(v & 1);
+
+    private static int EntrySize(int memberLen, double score)
+    {
+        bool isInt = IsIntScore(score);
+        return VarLen(((ulong)memberLen << 1) | (isInt ? 1UL : 0)) + memberLen + (isInt ? VarLen(ZigZag((long)score)) : 8);
+    }
+
+    private static int WriteEntry(Span<byte> d, ReadOnlySpan<byte> member, double score)
+    {
+        bool isInt = IsIntScore(score);
+        int n = WriteVar(d, ((ulong)member.Length << 1) | (isInt ? 1UL : 0));
+        member.CopyTo(d[n..]);
+        n += member.Length;
+        if (isInt) n += WriteVar(d[n..], ZigZag((long)score));
+        else { BitConverter.TryWriteBytes(d[n..], score); n += 8; }
+        return n;
+    }
+
+    /// <summary>Decodes the entry at <paramref name="off"/>; returns the offset of the next one.</summary>
+    private static int ReadEntry(byte[] lp, int off, out int mOff, out int mLen, out double score)
+    {
+        ulong h = ReadVar(lp, ref off);
+        mLen = (int)(h >> 1);
+        mOff = off;
+        off += mLen;
+        if ((h & 1) != 0) score = UnZigZag(ReadVar(lp, ref off));
+        else { score = BitConverter.ToDouble(lp, off); off += 8; }
+        return off;
+    }
+
+    /// <summary>Offset of the entry at <paramref name="rank"/> (or the end of the listpack when rank == count).</summary>
+    private static int OffsetOf(byte[] lp, long rank)
+    {
+        int off = 0;
+        for (long i = 0; i < rank; i++) off = ReadEntry(lp, off, out _, out _, out _);
+        return off;
+    }
+
+    private int LpFind(ReadOnlySpan<byte> member, out int off, out int next, out double score, out long rank)
+    {
+        var lp = (byte[])_data;
+        off = 0;
+        for (rank = 0; rank < _lpCount; rank++)
+        {
+            next = ReadEntry(lp, off, out int mo, out int ml, out score);
+            if (lp.AsSpan(mo, ml).SequenceEqual(member)) return 1;
+            off = next;
+        }
+        next = off; score = 0; rank = -1;
+        return 0;
+    }
+
+    private void LpInsert(ReadOnlySpan<byte> member, double score)
+    {
+        if (score == 0) score = 0; // -0 is stored as 0 in a listpack, as Redis does
+        var lp = (byte[])_data;
+        int off = 0;
+        for (int i = 0; i < _lpCount; i++)
+        {
+            int next = ReadEntry(lp, off, out int mo, out int ml, out double s);
+            if (ZSkipList.Compare(s, lp.AsSpan(mo, ml), score, member) > 0) break;
+            off = next;
+        }
+        int size = EntrySize(member.Length, score);
+        var nb = new byte[lp.Length + size];
+        lp.AsSpan(0, off).CopyTo(nb);
+        WriteEntry(nb.AsSpan(off), member, score);
+        lp.AsSpan(off).CopyTo(nb.AsSpan(off + size));
+        _data = nb;
+        _lpCount++;
+    }
+
+    private void LpCut(int from, int to, int entries)
+    {
+        var lp = (byte[])_data;
+        var nb = new byte[lp.Length - (to - from)];
+        lp.AsSpan(0, from).CopyTo(nb);
+        lp.AsSpan(to).CopyTo(nb.AsSpan(from));
+        _data = nb;
+        _lpCount -= entries;
+    }
+
+    // ---- element operations ----
+
+    public bool TryGetScore(ReadOnlySpan<byte> member, out double score)
+    {
+        if (_data is ZSkipList sl)
+        {
+            var n = sl.Find(member);
+            score = n?.Score ?? 0;
+            return n is not null;
+        }
+        return LpFind(member, out _, out _, out score, out _) == 1;
+    }
+
+    /// <summary>ZADD's per-element logic (NX/XX/GT/LT/INCR); converts to skiplist past the thresholds.</summary>
+    public ZAddOutcome Add(ReadOnlySpan<byte> member, double score, ZAddFlags flags, long maxEntries, long maxValue, out double newScore)
+    {
+        newScore = score;
+        if (TryGetScore(member, out double cur))
+        {
+            if ((flags & ZAddFlags.NX) != 0) return ZAddOutcome.Nop;
+            if ((flags & ZAddFlags.Incr) != 0)
+            {
+                score += cur;
+                if (double.IsNaN(score)) return ZAddOutcome.NaN;
+            }
+            if (((flags & ZAddFlags.GT) != 0 && score <= cur) || ((flags & ZAddFlags.LT) != 0 && score >= cur)) return ZAddOutcome.Nop;
+            newScore = score;
+            if (score == cur) return ZAddOutcome.Unchanged;
+            SetExisting(member, score);
+            return ZAddOutcome.Updated;
+        }
+        if ((flags & ZAddFlags.XX) != 0) return ZAddOutcome.Nop;
+        Insert(member, score, maxEntries, maxValue);
+        return ZAddOutcome.Added;
+    }
+
+    /// <summary>Inserts a member known to be absent.</summary>
+    public void Insert(ReadOnlySpan<byte> member, double score, long maxEntries, long maxValue)
+    {
+        if (_data is byte[] && (_lpCount + 1 > maxEntries || member.Length > maxValue)) ConvertToSkipList();
+        if (_data is ZSkipList sl) sl.Insert(score, member.ToArray());
+        else LpInsert(member, score);
+    }
+
+    private void SetExisting(ReadOnlySpan<byte> member, double score)
+    {
+        if (_data is ZSkipList sl) { sl.UpdateScore(sl.Find(member)!, score); return; }
+        var copy = member.ToArray(); // the argument may alias our own buffer
+        LpFind(copy, out int off, out int next, out _, out _);
+        LpCut(off, next, 1);
+        LpInsert(copy, score);
+    }
+
+    public bool Remove(ReadOnlySpan<byte> member)
+    {
+        if (_data is ZSkipList sl) return sl.Remove(member);
+        if (LpFind(member, out int off, out int next, out _, out _) == 0) return false;
+        LpCut(off, next, 1);
+        return true;
+    }
+
+    /// <summary>0-based rank in ascending order, or -1 when absent.</summary>
+    public long Rank(ReadOnlySpan<byte> member)
+    {
+        if (_data is ZSkipList sl)
+        {
+            var n = sl.Find(member);
+            return n is null ? -1 : sl.Rank(n.Score, n.Member) - 1;
+        }
+        return LpFind(member, out _, out _, out _, out long rank) == 1 ? rank : -1;
+    }
+
+    /// <summary>
+    /// Appends <paramref name="count"/> items starting at ascending rank <paramref name="first"/>, walking up,
+    /// or down when <paramref name="reverse"/>. The caller keeps the ranks inside the set.
+    /// </summary>
+    public void Collect(long first, long count, bool reverse, List<ZItem> output)
+    {
+        if (count <= 0) return;
+        if (_data is ZSkipList sl)
+        {
+            var n = sl.ByRank(first + 1);
+            for (long i = 0; i < count && n is not null; i++)
+            {
+                output.Add(new ZItem(n.Member, 0, n.Member.Length, n.Score));
+                n = reverse ? n.Back : n.Levels[0].Next;
+            }
+            return;
+        }
+        var lp = (byte[])_data;
+        long from = reverse ? first - count + 1 : first;
+        int start = output.Count;
+        int off = OffsetOf(lp, from);
+        for (long i = 0; i < count; i++)
+        {
+            off = ReadEntry(lp, off, out int mo, out int ml, out double s);
+            output.Add(new ZItem(lp, mo, ml, s));
+        }
+        if (reverse) output.Reverse(start, output.Count - start);
+    }
+
+    public void CollectAll(List<ZItem> output) => Collect(0, Count, false, output);
+
+    private struct NotGteMinScore(ZScoreRange r) : ZSkipList.IPredicate { public bool Test(ZSkipList.Node n) => !r.GteMin(n.Score); }
+    private struct LteMaxScore(ZScoreRange r) : ZSkipList.IPredicate { public bool Test(ZSkipList.Node n) => r.LteMax(n.Score); }
+    private struct NotGteMinLex(ZLexRange r) : ZSkipList.IPredicate { public bool Test(ZSkipList.Node n) => !r.GteMin(n.Member); }
+    private struct LteMaxLex(ZLexRange r) : ZSkipList.IPredicate { public bool Test(ZSkipList.Node n) => r.LteMax(n.Member); }
+
+    /// <summary>The ascending ranks [lo, hi) of the elements in a score range.</summary>
+    public (long Lo, long Hi) ScoreSpan(in ZScoreRange r)
+    {
+        if (r.IsEmpty || Count == 0) return (0, 0);
+        long lo, hi;
+        if (_data is ZSkipList sl)
+        {
+            lo = sl.PrefixCount(new NotGteMinScore(r));
+            hi = sl.PrefixCount(new LteMaxScore(r));
+        }
+        else
+        {
+            var lp = (byte[])_data;
+            lo = 0; hi = 0;
+            int off = 0;
+            for (int i = 0; i < _lpCount; i++)
+            {
+                off = ReadEntry(lp, off, out _, out _, out double s);
+                if (!r.GteMin(s)) lo = i + 1;
+                if (r.LteMax(s)) hi = i + 1; else break;
+            }
+        }
+        return (lo, Math.Max(lo, hi));
+    }
+
+    /// <summary>The ascending ranks [lo, hi) of the elements in a lex range (meaningful when all scores are equal).</summary>
+    public (long Lo, long Hi) LexSpan(in ZLexRange r)
+    {
+        if (r.IsEmpty || Count == 0) return (0, 0);
+        if (_data is ZSkipList sl)
+        {
+            long l = sl.PrefixCount(new NotGteMinLex(r));
+            long h = sl.PrefixCount(new LteMaxLex(r));
+            return (l, Math.Max(l, h));
+        }
+        // As Redis walks a listpack: the first element >= min, then every following one <= max.
+        var lp = (byte[])_data;
+        int off = 0;
+        long lo = _lpCount, hi = _lpCount;
+        for (int i = 0; i < _lpCount; i++)
+        {
+            off = ReadEntry(lp, off, out int mo, out int ml, out _);
+            var m = lp.AsSpan(mo, ml);
+            if (lo == _lpCount)
+            {
+                if (!r.GteMin(m)) continue;
+                lo = i;
+            }
+            if (!r.LteMax(m)) { hi = i; break; }
+        }
+        return (lo, Math.Max(lo, hi));
+    }
+
+    /// <summary>Removes the elements of ascending ranks [start, end]; returns how many.</summary>
+    public long RemoveRanks(long start, long end)
+    {
+        long n = end - start + 1;
+        if (n <= 0) return 0;
+        if (_data is ZSkipList sl)
+        {
+            var victims = new List<ZSkipList.Node>((int)Math.Min(n, 1024));
+            var node = sl.ByRank(start + 1);
+            for (long i = 0; i < n && node is not null; i++) { victims.Add(node); node = node.Levels[0].Next; }
+            foreach (var v in victims) sl.Remove(v.Member);
+            return victims.Count;
+        }
+        var lp = (byte[])_data;
+        int from = OffsetOf(lp, start);
+        int to = from;
+        for (long i = 0; i < n; i++) to = ReadEntry(lp, to, out _, out _, out _);
+        LpCut(from, to, (int)n);
+        return n;
+    }
+
+    public void ConvertToSkipList()
+    {
+        if (_data is not byte[] lp) return;
+        var sl = new ZSkipList(Math.Max(16, _lpCount * 2));
+        int off = 0;
+        for (int i = 0; i < _lpCount; i++)
+        {
+            off = ReadEntry(lp, off, out int mo, out int ml, out double s);
+            sl.Insert(s, lp.AsSpan(mo, ml).ToArray());
+        }
+        _data = sl;
+        _lpCount = 0;
+    }
+
+    /// <summary>
+    /// A set built from elements already sorted by (score, member) with distinct members, as the store commands
+    /// create their destination: listpack when it fits the thresholds, else skiplist.
+    /// </summary>
+    public static RedisSortedSet FromSorted(List<(byte[] Member, double Score)> items, long maxEntries, long maxValue)
+    {
+        var z = new RedisSortedSet();
+        int maxLen = 0;
+        foreach (var it in items) maxLen = Math.Max(maxLen, it.Member.Length);
+        if (items.Count <= maxEntries && maxLen <= maxValue)
+        {
+            int size = 0;
+            foreach (var it in items) size += EntrySize(it.Member.Length, it.Score == 0 ? 0 : it.Score);
+            var lp = new byte[size];
+            int off = 0;
+            foreach (var it in items) off += WriteEntry(lp.AsSpan(off), it.Member, it.Score == 0 ? 0 : it.Score);
+            z._data = lp;
+            z._lpCount = items.Count;
+        }
+        else
+        {
+            var sl = new ZSkipList(Math.Max(16, items.Count));
+            foreach (var it in items) sl.Insert(it.Score, it.Member);
+            z._data = sl;
+        }
+        return z;
+    }
+
+    public IRedisValue Clone()
+    {
+        var z = new RedisSortedSet();
+        if (_data is byte[] lp) { z._data = lp.AsSpan().ToArray(); z._lpCount = _lpCount; }
+        else
+        {
+            var src = (ZSkipList)_data;
+            var sl = new ZSkipList(Math.Max(16, src.Count));
+            for (var n = src.First; n is not null; n = n.Levels[0].Next) sl.Insert(n.Score, n.Member);
+            z._data = sl;
+        }
+        return z;
+    }
+
+    public void AddToDigest(Span<byte> digest)
+    {
+        var items = new List<ZItem>(Count);
+        CollectAll(items);
+        Span<byte> ele = stackalloc byte[Digest.Size];
+        foreach (var it in items)
+        {
+            ele.Clear();
+            Digest.Mix(ele, it.Member);
+            Digest.Mix(ele, System.Text.Encoding.ASCII.GetBytes(RespNumbers.FormatDouble(it.Score)));
+            Digest.Xor(digest, ele);
+        }
+    }
+}
