@@ -25,7 +25,6 @@ public sealed class StreamNode
     public int DeletedCount => Count - Live;
     /// <summary>Size the equivalent listpack would have (Redis starts a new block past stream-node-max-bytes).</summary>
     public long ListpackBytes;
-    private byte[][]? _masterFields;
 
     public StreamNode(StreamId master) => Master = master;
 
@@ -120,16 +119,15 @@ public sealed class StreamNode
     private void AccountListpack(StreamId id, FieldReader fields)
     {
         int nfields = fields.Count / 2;
+        bool same = true;
         if (Count == 0)
         {
-            _masterFields = new byte[nfields][];
-            for (int k = 0; k < nfields; k++) _masterFields[k] = fields.Get(2 * k).ToArray();
-            // header + end byte; count, deleted, field count, the master fields, terminator.
+            // The first entry's fields become the block's master fields: header + end byte; count, deleted,
+            // field count, the fields, terminator.
             ListpackBytes = 7 + LpInt(1) + LpInt(0) + LpInt(nfields) + LpInt(0);
-            foreach (var f in _masterFields) ListpackBytes += LpString(f);
+            for (int k = 0; k < nfields; k++) ListpackBytes += LpString(fields.Get(2 * k));
         }
-        bool same = _masterFields!.Length == nfields;
-        for (int k = 0; same && k < nfields; k++) same = fields.Get(2 * k).SequenceEqual(_masterFields[k]);
+        else same = SameFieldsAsMaster(fields);
         long size = LpInt(2) + LpInt(unchecked((long)(id.Ms - Master.Ms))) + LpInt(unchecked((long)(id.Seq - Master.Seq)));
         if (same)
         {
@@ -143,6 +141,23 @@ public sealed class StreamNode
             size += LpInt(nfields * 2 + 1);
         }
         ListpackBytes += size;
+    }
+
+    /// <summary>True when the entry has exactly the first entry's fields, in order (Redis then stores only values).</summary>
+    private bool SameFieldsAsMaster(FieldReader fields)
+    {
+        var d = Data.AsSpan(Offsets[0]);
+        int p = ReadVarint(d, out uint pairs);
+        if (pairs != fields.Count / 2) return false;
+        for (int k = 0; k < pairs; k++)
+        {
+            p += ReadVarint(d[p..], out uint flen);
+            if (!d.Slice(p, (int)flen).SequenceEqual(fields.Get(2 * k))) return false;
+            p += (int)flen;
+            p += ReadVarint(d[p..], out uint vlen);
+            p += (int)vlen;
+        }
+        return true;
     }
 
     private static long LpInt(long v)
