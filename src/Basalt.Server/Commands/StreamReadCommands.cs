@@ -124,63 +124,58 @@ public static class StreamReadCommands
         }
 
         var w = ctx.Reply;
-        // Which streams can be served now, decided before writing anything.
-        var serve = new bool[streamsCount];
-        var history = new bool[streamsCount];
+        // Streams are decided one after the other, as serving one (a key listed twice in a group read) changes the next
+        // decision; the replies go to a scratch writer until their number is known.
+        using var body = new RespWriter(256) { Protocol = w.Protocol };
         int served = 0;
-        for (int k = 0; k < streamsCount; k++)
-        {
-            if (ctx.Db.Lookup(ctx.Arg(streamsArg + k)) is not RedisStream s) continue;
-            if (groups is not null)
-            {
-                if (ids[k] != StreamId.Max) { serve[k] = history[k] = true; }
-                else if (s.Length > 0 && s.EdgeId(first: false) > groups[k]!.LastId)
-                {
-                    serve[k] = true;
-                    ids[k] = groups[k]!.LastId;
-                }
-            }
-            else if (s.Length > 0 && s.EdgeId(first: false) > ids[k]) serve[k] = true;
-            if (serve[k]) served++;
-        }
-        if (served == 0)
-        {
-            if (timeout == -1 || !Keyspace.Blocking.CanBlock(ctx)) { w.WriteNullArray(); return; }
-            var keys = new byte[streamsCount][];
-            for (int k = 0; k < streamsCount; k++) keys[k] = ctx.ArgBytes(streamsArg + k);
-            var wait = new Wait
-            {
-                Ids = ids, Count = count, NoAck = noAck,
-                Group = group ? ctx.ArgBytes(groupArg) : null,
-                Consumer = group ? ctx.ArgBytes(groupArg + 1) : null,
-            };
-            // Milliseconds; 0 waits forever. Huge values simply never time out, as in Redis.
-            long deadline = timeout == 0 ? 0 : timeout > long.MaxValue / 2 ? long.MaxValue : Environment.TickCount64 + timeout;
-            ctx.Server.Blocking.Block(ctx.Client, keys, deadline, ServeDelegate, TimeoutReply, wait);
-            return;
-        }
-        if (w.IsResp3) w.WriteMapHeader(served); else w.WriteArrayHeader(served);
         long now = Database.NowMs;
         for (int k = 0; k < streamsCount; k++)
         {
-            if (!serve[k]) continue;
-            var s = (RedisStream)ctx.Db.Lookup(ctx.Arg(streamsArg + k))!;
-            if (!w.IsResp3) w.WriteArrayHeader(2);
-            w.WriteBulk(ctx.Arg(streamsArg + k));
+            if (ctx.Db.Lookup(ctx.Arg(streamsArg + k)) is not RedisStream s) continue;
+            var after = ids[k];
+            bool history = false;
+            if (groups is not null)
+            {
+                if (after != StreamId.Max) history = true;
+                else if (s.Length > 0 && s.EdgeId(first: false) > groups[k]!.LastId) after = groups[k]!.LastId;
+                else continue;
+            }
+            else if (s.Length == 0 || s.EdgeId(first: false) <= after) continue;
+            served++;
+            if (!body.IsResp3) body.WriteArrayHeader(2);
+            body.WriteBulk(ctx.Arg(streamsArg + k));
             // Entries strictly after the given ID.
-            ids[k].TryIncrement(out var start);
+            after.TryIncrement(out var start);
             if (groups is null)
             {
-                StreamCommands.WriteRange(w, s, start, StreamId.Max, count, rev: false);
+                StreamCommands.WriteRange(body, s, start, StreamId.Max, count, rev: false);
                 continue;
             }
             var g = groups[k]!;
             var consumer = g.LookupOrCreateConsumer(ctx.Arg(groupArg + 1), now, out bool created);
             if (created) ctx.Server.Dirty++;
-            if (history[k]) WriteFromConsumerPel(w, s, consumer, start, count, now);
-            else DeliverNew(w, s, g, consumer, start, count, noAck, now);
+            if (history) WriteFromConsumerPel(body, s, consumer, start, count, now);
+            else DeliverNew(body, s, g, consumer, start, count, noAck, now);
             ctx.Server.Dirty++;
         }
+        if (served > 0)
+        {
+            if (w.IsResp3) w.WriteMapHeader(served); else w.WriteArrayHeader(served);
+            w.WriteRaw(body.WrittenSpan);
+            return;
+        }
+        if (timeout == -1 || !Keyspace.Blocking.CanBlock(ctx)) { w.WriteNullArray(); return; }
+        var keys = new byte[streamsCount][];
+        for (int k = 0; k < streamsCount; k++) keys[k] = ctx.ArgBytes(streamsArg + k);
+        var wait = new Wait
+        {
+            Ids = ids, Count = count, NoAck = noAck,
+            Group = group ? ctx.ArgBytes(groupArg) : null,
+            Consumer = group ? ctx.ArgBytes(groupArg + 1) : null,
+        };
+        // Milliseconds; 0 waits forever. Huge values simply never time out, as in Redis.
+        long deadline = timeout == 0 ? 0 : timeout > long.MaxValue / 2 ? long.MaxValue : Environment.TickCount64 + timeout;
+        ctx.Server.Blocking.Block(ctx.Client, keys, deadline, ServeDelegate, TimeoutReply, wait);
     }
 
     /// <summary>
