@@ -118,6 +118,20 @@ public abstract class StreamBlockingTestsBase
     }
 
     [Fact]
+    public void Xsetid_does_not_wake_a_blocked_reader()
+    {
+        using var a = _server.Connect();
+        using var b = _server.Connect();
+        b.Call("DEL", "xb9:s");
+        b.Call("XADD", "xb9:s", "1-0", "f", "v");
+        BlockWithMarker(a, "xb9:m", "XREAD", "BLOCK", "0", "STREAMS", "xb9:s", "$");
+        Assert.Equal("+OK\r\n", Raw(b.CallRaw("XSETID", "xb9:s", "5-0")));
+        // Still blocked: the next reply it gets is for the entry added afterwards.
+        b.Call("XADD", "xb9:s", "6-0", "f", "w");
+        Assert.Equal("*1\r\n*2\r\n$5\r\nxb9:s\r\n*1\r\n*2\r\n$3\r\n6-0\r\n*2\r\n$1\r\nf\r\n$1\r\nw\r\n", Raw(a.ReadRaw()));
+    }
+
+    [Fact]
     public void Block_inside_multi_replies_null_at_once()
     {
         using var a = _server.Connect();

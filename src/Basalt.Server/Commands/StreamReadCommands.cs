@@ -201,7 +201,8 @@ public static class StreamReadCommands
             }
             gt = g.LastId;
         }
-        if (s.LastId <= gt) return false;
+        // Redis wakes readers only for XADD; other writes (XSETID moving the last ID) must not serve an empty reply.
+        if (s.LastId <= gt || s.Length == 0 || s.EdgeId(first: false) <= gt) return false;
         gt.TryIncrement(out var start);
         if (w.IsResp3) w.WriteMapHeader(1);
         else
