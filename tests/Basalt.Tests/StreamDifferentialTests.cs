@@ -172,4 +172,41 @@ public class StreamDifferentialTests : IClassFixture<DifferentialFixture>
         Assert.Equal(1, c.Call("EXISTS", "sc:a").Integer);
         Assert.Equal("stream", c.Call("TYPE", "sc:a").Text);
     }
+
+    [Fact]
+    public void Watch_is_invalidated_by_the_same_stream_commands_as_in_redis()
+    {
+        string[][] commands =
+        [
+            ["XADD", "sw:k", "3-0", "f", "v"], ["XDEL", "sw:k", "1-0"], ["XDEL", "sw:k", "9-9"], ["XTRIM", "sw:k", "MAXLEN", "1"],
+            ["XTRIM", "sw:k", "MAXLEN", "100"], ["XSETID", "sw:k", "50-0"],
+            ["XGROUP", "CREATE", "sw:k", "g2", "0"], ["XGROUP", "CREATE", "sw:k2", "g", "0", "MKSTREAM"],
+            ["XREADGROUP", "GROUP", "g", "c", "STREAMS", "sw:k", ">"], ["XREADGROUP", "GROUP", "g", "c", "STREAMS", "sw:k", "0"],
+            ["XACK", "sw:k", "g", "1-0"], ["XCLAIM", "sw:k", "g", "d", "0", "1-0"], ["XAUTOCLAIM", "sw:k", "g", "e", "0", "0"],
+            ["XGROUP", "SETID", "sw:k", "g", "0"], ["XGROUP", "CREATECONSUMER", "sw:k", "g", "zz"],
+            ["XGROUP", "DELCONSUMER", "sw:k", "g", "c"], ["XGROUP", "DESTROY", "sw:k", "g"],
+        ];
+        var diffs = new List<string>();
+        foreach (var cmd in commands)
+        {
+            string Run(ServerProcess server)
+            {
+                using var a = server.Connect();
+                using var b = server.Connect();
+                b.Call("DEL", "sw:k", "sw:k2");
+                b.Call("XADD", "sw:k", "1-0", "f", "v");
+                b.Call("XADD", "sw:k", "2-0", "f", "v");
+                b.Call("XGROUP", "CREATE", "sw:k", "g", "0");
+                b.Call("XREADGROUP", "GROUP", "g", "c", "COUNT", "1", "STREAMS", "sw:k", ">");
+                a.Call("WATCH", "sw:k", "sw:k2");
+                b.Call(cmd.Select(x => (object)x).ToArray());
+                a.Call("MULTI");
+                a.Call("PING");
+                return CorpusRunner.Escape(a.CallRaw("EXEC"));
+            }
+            string rb = Run(_f.Basalt), rr = Run(_f.Redis);
+            if (rb != rr) diffs.Add($"{string.Join(' ', cmd)}: basalt {rb}, redis {rr}");
+        }
+        Assert.True(diffs.Count == 0, string.Join("\n", diffs));
+    }
 }

@@ -358,7 +358,7 @@ public static class StreamCommands
         s.LastId = id;
         if (entriesAdded != -1) s.EntriesAdded = entriesAdded;
         if (!maxDeleted.IsZero) s.MaxDeletedId = maxDeleted;
-        Modified(ctx, 1);
+        // Redis 7.0.15 does not signal the key here: WATCH survives an XSETID.
         ctx.Server.Dirty++;
         ctx.Reply.WriteOk();
     }
