@@ -35,9 +35,36 @@ public static class GeoCommands
     internal static bool LonLatOrReply(CommandContext ctx, int i, out double lon, out double lat)
     {
         lat = 0;
-        if (!ctx.GetDoubleOrReply(i, out lon) || !ctx.GetDoubleOrReply(i + 1, out lat)) return false;
+        if (!DoubleOrReply(ctx, i, "ERR value is not a valid float", out lon) || !DoubleOrReply(ctx, i + 1, "ERR value is not a valid float", out lat)) return false;
         if (GeoHash.ValidLonLat(lon, lat)) return true;
         ctx.Reply.WriteError($"ERR invalid longitude,latitude pair {GeoHash.FormatF6(lon)},{GeoHash.FormatF6(lat)}");
+        return false;
+    }
+
+    /// <summary>
+    /// strtod-based parsing as Redis's getDoubleFromObject: also refuses overflow to ±inf (unless spelled "inf")
+    /// and underflow to zero (ERANGE).
+    /// </summary>
+    internal static bool TryParseDouble(ReadOnlySpan<byte> s, out double v)
+    {
+        if (!RespNumbers.TryParseDouble(s, out v)) return false;
+        if (double.IsInfinity(v))
+        {
+            foreach (byte c in s) if (c is (byte)'i' or (byte)'I') return true;
+            return false;
+        }
+        if (v == 0)
+        {
+            int e = s.IndexOfAny((byte)'e', (byte)'E');
+            foreach (byte c in e < 0 ? s : s[..e]) if (c is >= (byte)'1' and <= (byte)'9') return false;
+        }
+        return true;
+    }
+
+    internal static bool DoubleOrReply(CommandContext ctx, int i, string error, out double v)
+    {
+        if (TryParseDouble(ctx.Arg(i), out v)) return true;
+        ctx.Reply.WriteError(error);
         return false;
     }
 

@@ -59,11 +59,7 @@ public static class GeoSearchCommands
     }
 
     private static bool RespNumbersTry(CommandContext ctx, int i, string error, out double v)
-    {
-        if (Basalt.Protocol.RespNumbers.TryParseDouble(ctx.Arg(i), out v)) return true;
-        ctx.Reply.WriteError(error);
-        return false;
-    }
+        => GeoCommands.DoubleOrReply(ctx, i, error, out v);
 
     private static void Search(CommandContext ctx, Mode mode, int srcIndex)
     {
