@@ -169,13 +169,12 @@ public static class GeoSearchCommands
         int returned = count == 0 || points.Count < count ? points.Count : (int)count;
         if (sort != 0)
         {
-            bool desc = sort == 2;
-            points.Sort((p, q) =>
-            {
-                int c = p.Dist < q.Dist ? -1 : p.Dist > q.Dist ? 1 : 0;
-                if (desc) c = -c;
-                return c != 0 ? c : p.Seq.CompareTo(q.Seq);
-            });
+            int sign = sort == 2 ? -1 : 1;
+            if (returned == points.Count)
+                // glibc's qsort is a merge sort here: stable, so ties keep collection order.
+                points.Sort((p, q) => { int c = sign * CmpDist(p, q); return c != 0 ? c : p.Seq.CompareTo(q.Seq); });
+            else
+                PartialSort(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(points), 0, points.Count, sign, 0, returned - 1);
         }
 
         if (store)
@@ -277,6 +276,91 @@ public static class GeoSearchCommands
             }
             last = i;
         }
+    }
+
+    private static int CmpDist(in Point p, in Point q) => p.Dist > q.Dist ? 1 : p.Dist == q.Dist ? 0 : -1;
+
+    /// <summary>
+    /// Redis orders a COUNT-limited result with a partial Bentley-McIlroy quicksort that only recurses into
+    /// partitions overlapping ranks [lr, rr]; reproduced so ties come out in the same order.
+    /// </summary>
+    private static void PartialSort(Span<Point> v, int a, int n, int sign, int lr, int rr)
+    {
+        while (true)
+        {
+            bool swapped = false;
+            if (n < 7) { Insertion(v, a, n, sign); return; }
+            int pm = a + n / 2;
+            if (n > 7)
+            {
+                int pl = a, pn = a + n - 1;
+                if (n > 40)
+                {
+                    int d = n / 8;
+                    pl = Med3(v, pl, pl + d, pl + 2 * d, sign);
+                    pm = Med3(v, pm - d, pm, pm + d, sign);
+                    pn = Med3(v, pn - 2 * d, pn - d, pn, sign);
+                }
+                pm = Med3(v, pl, pm, pn, sign);
+            }
+            Swap(v, a, pm);
+            int pa = a + 1, pb = a + 1, pc = a + n - 1, pd = a + n - 1;
+            while (true)
+            {
+                int r;
+                while (pb <= pc && (r = sign * CmpDist(v[pb], v[a])) <= 0)
+                {
+                    if (r == 0) { swapped = true; Swap(v, pa, pb); pa++; }
+                    pb++;
+                }
+                while (pb <= pc && (r = sign * CmpDist(v[pc], v[a])) >= 0)
+                {
+                    if (r == 0) { swapped = true; Swap(v, pc, pd); pd--; }
+                    pc--;
+                }
+                if (pb > pc) break;
+                Swap(v, pb, pc);
+                swapped = true;
+                pb++; pc--;
+            }
+            if (!swapped) { Insertion(v, a, n, sign); return; }
+            int end = a + n;
+            int s = Math.Min(pa - a, pb - pa);
+            VecSwap(v, a, pb - s, s);
+            s = Math.Min(pd - pc, end - pd - 1);
+            VecSwap(v, pb, end - s, s);
+            if ((s = pb - pa) > 1)
+            {
+                int l = a, rgt = a + s - 1;
+                if (!((lr < l && rr < l) || (lr > rgt && rr > rgt))) PartialSort(v, a, s, sign, lr, rr);
+            }
+            if ((s = pd - pc) > 1)
+            {
+                a = end - s; n = s;
+                int l = a, rgt = a + s - 1;
+                if (!((lr < l && rr < l) || (lr > rgt && rr > rgt))) continue;
+            }
+            return;
+        }
+    }
+
+    private static void Insertion(Span<Point> v, int a, int n, int sign)
+    {
+        for (int m = a + 1; m < a + n; m++)
+            for (int l = m; l > a && sign * CmpDist(v[l - 1], v[l]) > 0; l--) Swap(v, l, l - 1);
+    }
+
+    private static int Med3(Span<Point> v, int a, int b, int c, int sign)
+    {
+        if (sign * CmpDist(v[a], v[b]) < 0) return sign * CmpDist(v[b], v[c]) < 0 ? b : sign * CmpDist(v[a], v[c]) < 0 ? c : a;
+        return sign * CmpDist(v[b], v[c]) > 0 ? b : sign * CmpDist(v[a], v[c]) < 0 ? a : c;
+    }
+
+    private static void Swap(Span<Point> v, int i, int j) => (v[i], v[j]) = (v[j], v[i]);
+
+    private static void VecSwap(Span<Point> v, int i, int j, int n)
+    {
+        for (int k = 0; k < n; k++) Swap(v, i + k, j + k);
     }
 
     private static bool InShape(in Shape s, double lon, double lat, out double dist)
