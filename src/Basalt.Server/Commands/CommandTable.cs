@@ -39,6 +39,7 @@ public sealed class CommandTable
         HashCommands.Register(t);
         SetCommands.Register(t);
         SortedSetCommands.Register(t);
+        GeoCommands.Register(t);
         SortCommand.Register(t);
         PubSubCommands.Register(t);
         TransactionCommands.Register(t);
