@@ -10,32 +10,12 @@ public class ClientsTests : IClassFixture<DifferentialFixture>
     private readonly DifferentialFixture _f;
     public ClientsTests(DifferentialFixture f) => _f = f;
 
-    /// <summary>Runs a script with BASALT_PORT set (Tools.Run has no env support, so this builds its own process).</summary>
-    private static Tools.Result RunWithPort(string file, string[] args, int port, string workDir)
-    {
-        var psi = new ProcessStartInfo(file)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = workDir,
-        };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment["BASALT_PORT"] = port.ToString();
-        using var p = Process.Start(psi)!;
-        var so = p.StandardOutput.ReadToEndAsync();
-        var se = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(120_000)) { p.Kill(true); throw new TimeoutException(file + " timed out"); }
-        p.WaitForExit();
-        return new Tools.Result(p.ExitCode, so.Result, se.Result);
-    }
 
     [Fact]
     public void Redis_py_basic_suite_passes()
     {
         // Debian's python3-redis lives with /usr/bin/python3, not with whatever python3 is first on PATH.
-        var r = RunWithPort("/usr/bin/python3", [Path.Combine(ServerProcess.RepoRoot, "tests", "python", "test_basic.py")],
-            _f.Basalt.Port, ServerProcess.RepoRoot);
+        var r = Tools.RunClientSuite("test_basic.py", _f.Basalt.Port);
         Assert.True(r.ExitCode == 0, r.StdOut + r.StdErr);
         Assert.Matches(@"\d+ passed, 0 failed", r.StdOut);
     }
@@ -45,7 +25,7 @@ public class ClientsTests : IClassFixture<DifferentialFixture>
     {
         string dir = Path.Combine(ServerProcess.RepoRoot, "tests", "node");
         Assert.True(Directory.Exists(Path.Combine(dir, "node_modules", "ioredis")), "ioredis missing: run bin/test (npm install in tests/node)");
-        var r = RunWithPort("node", ["basic.js"], _f.Basalt.Port, dir);
+        var r = Tools.RunClientSuite("basic.js", _f.Basalt.Port);
         Assert.True(r.ExitCode == 0, r.StdOut + r.StdErr);
         Assert.Matches(@"\d+ passed, 0 failed", r.StdOut);
     }

@@ -389,21 +389,8 @@ public class TransactionTests : IClassFixture<DifferentialFixture>
     [Fact]
     public void Redis_py_transactions_suite_passes()
     {
-        var psi = new ProcessStartInfo("/usr/bin/python3")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = ServerProcess.RepoRoot,
-        };
-        psi.ArgumentList.Add(Path.Combine(ServerProcess.RepoRoot, "tests", "python", "test_transactions.py"));
-        psi.Environment["BASALT_PORT"] = _f.Basalt.Port.ToString();
-        using var p = Process.Start(psi)!;
-        var so = p.StandardOutput.ReadToEndAsync();
-        var se = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(120_000)) { p.Kill(true); throw new TimeoutException("test_transactions.py timed out"); }
-        p.WaitForExit();
-        Assert.True(p.ExitCode == 0, so.Result + se.Result);
-        Assert.Matches(@"\d+ passed, 0 failed", so.Result);
+        var r = Tools.RunClientSuite("test_transactions.py", _f.Basalt.Port);
+        Assert.True(r.ExitCode == 0, r.StdOut + r.StdErr);
+        Assert.Matches(@"\d+ passed, 0 failed", r.StdOut);
     }
 }

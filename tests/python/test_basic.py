@@ -6,27 +6,12 @@ Sticks to what Basalt implements in every build: strings, keys basics, pipelines
 """
 import os
 import sys
-import traceback
 
 import redis
 
-PORT = int(os.environ.get("BASALT_PORT", "6379"))
+from harness import PORT, client, expect, main, test
+
 PREFIX = "py:"
-tests = []
-
-
-def test(fn):
-    tests.append(fn)
-    return fn
-
-
-def client(**kw):
-    return redis.Redis(host="127.0.0.1", port=PORT, socket_timeout=10, **kw)
-
-
-def expect(actual, expected):
-    if actual != expected:
-        raise AssertionError(f"expected {expected!r}, got {actual!r}")
 
 
 @test
@@ -147,20 +132,6 @@ def large_value():
     v = os.urandom(3 * 1024 * 1024)
     r.set(PREFIX + "large", v)
     expect(r.get(PREFIX + "large"), v)
-
-
-def main():
-    passed = failed = 0
-    for fn in tests:
-        try:
-            fn()
-            passed += 1
-        except Exception:
-            failed += 1
-            print(f"FAIL {fn.__name__}")
-            traceback.print_exc()
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
 
 
 if __name__ == "__main__":

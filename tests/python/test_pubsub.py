@@ -3,31 +3,15 @@
 
 Run with /usr/bin/python3. Prints "N passed, M failed" and exits non-zero on any failure.
 """
-import os
 import sys
 import threading
 import time
-import traceback
 
 import redis
 
-PORT = int(os.environ.get("BASALT_PORT", "6379"))
+from harness import PORT, client, expect, main, test
+
 PREFIX = "pyps:"
-tests = []
-
-
-def test(fn):
-    tests.append(fn)
-    return fn
-
-
-def client(**kw):
-    return redis.Redis(host="127.0.0.1", port=PORT, socket_timeout=10, **kw)
-
-
-def expect(actual, expected):
-    if actual != expected:
-        raise AssertionError(f"expected {expected!r}, got {actual!r}")
 
 
 def next_message(ps, timeout=5.0):
@@ -124,20 +108,6 @@ def ping_while_subscribed():
     m = next_message(ps)
     expect((m["type"], m["data"]), ("pong", b"hi"))
     ps.close()
-
-
-def main():
-    passed = failed = 0
-    for fn in tests:
-        try:
-            fn()
-            passed += 1
-        except Exception:
-            failed += 1
-            print(f"FAIL {fn.__name__}")
-            traceback.print_exc()
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -3,29 +3,13 @@
 
 Run with /usr/bin/python3. Prints "N passed, M failed" and exits non-zero on any failure.
 """
-import os
 import sys
-import traceback
 
 import redis
 
-PORT = int(os.environ.get("BASALT_PORT", "6379"))
+from harness import PORT, client, expect, main, test
+
 P = "pytx:"
-tests = []
-
-
-def test(fn):
-    tests.append(fn)
-    return fn
-
-
-def client(**kw):
-    return redis.Redis(host="127.0.0.1", port=PORT, socket_timeout=10, **kw)
-
-
-def expect(actual, expected):
-    if actual != expected:
-        raise AssertionError(f"expected {expected!r}, got {actual!r}")
 
 
 @test
@@ -188,20 +172,6 @@ def raw_multi_errors_on_one_connection():
         expect(str(raw(conn, "EXEC")), "EXEC without MULTI")
     finally:
         r.connection_pool.release(conn)
-
-
-def main():
-    passed = failed = 0
-    for fn in tests:
-        try:
-            fn()
-            passed += 1
-        except Exception:
-            failed += 1
-            print(f"FAIL {fn.__name__}")
-            traceback.print_exc()
-    print(f"{passed} passed, {failed} failed")
-    return 0 if failed == 0 else 1
 
 
 if __name__ == "__main__":

@@ -34,32 +34,9 @@ public static class ScanCommands
         foreach (var k in found) ctx.Reply.WriteBulk(k);
     }
 
-    /// <summary>
-    /// Parses a cursor as C's strtoul does for Redis: optional sign, decimal digits, no leading space,
-    /// nothing after; negative values wrap; the empty string is cursor 0.
-    /// </summary>
-    internal static bool TryParseCursor(ReadOnlySpan<byte> s, out ulong cursor)
-    {
-        cursor = 0;
-        if (s.Length == 0) return true;
-        int i = 0;
-        bool neg = false;
-        if (s[0] == (byte)'+' || s[0] == (byte)'-') { neg = s[0] == (byte)'-'; i = 1; }
-        if (i == s.Length) return false;
-        for (; i < s.Length; i++)
-        {
-            uint d = (uint)(s[i] - '0');
-            if (d > 9) return false;
-            if (cursor > (ulong.MaxValue - d) / 10) return false; // ERANGE
-            cursor = cursor * 10 + d;
-        }
-        if (neg) cursor = unchecked(0UL - cursor);
-        return true;
-    }
-
     private static void Scan(CommandContext ctx)
     {
-        if (!TryParseCursor(ctx.Arg(1), out ulong cursor)) { ctx.Reply.WriteError("ERR invalid cursor"); return; }
+        if (!Commands.Scan.ParseCursorOrReply(ctx, 1, out ulong cursor)) return;
         long count = 10;
         int patternArg = -1, typeArg = -1;
         for (int j = 2; j < ctx.Count; j++)

@@ -323,23 +323,11 @@ public static class SortedSetCommands
     private static void ZScan(CommandContext ctx)
     {
         var w = ctx.Reply;
-        if (!ScanCommands.TryParseCursor(ctx.Arg(2), out ulong cursor)) { w.WriteError("ERR invalid cursor"); return; }
+        if (!Scan.ParseCursorOrReply(ctx, 2, out ulong cursor)) return;
         if (!ctx.TryLookup<RedisSortedSet>(ctx.Arg(1), out var z)) return;
-        if (z is null) { w.WriteArrayHeader(2); w.WriteBulk("0"u8); w.WriteArrayHeader(0); return; }
-        long count = 10;
-        int patternArg = -1;
-        for (int j = 3; j < ctx.Count; j++)
-        {
-            bool hasValue = j + 1 < ctx.Count;
-            if (ctx.ArgIs(j, "count"u8) && hasValue)
-            {
-                if (!ctx.GetInt64OrReply(j + 1, out count)) return;
-                if (count < 1) { ctx.SyntaxError(); return; }
-                j++;
-            }
-            else if (ctx.ArgIs(j, "match"u8) && hasValue) patternArg = ++j;
-            else { ctx.SyntaxError(); return; }
-        }
+        if (z is null) { Scan.WriteEmpty(ctx); return; }
+        if (!Scan.ParseOptionsOrReply(ctx, 3, out long count, out int patternArg)) return;
+        if (patternArg == 0) patternArg = -1;
         var found = Scratch();
         ulong next = 0;
         if (z.SkipList is { } sl)

@@ -7,7 +7,8 @@ public static class Tools
 {
     public sealed record Result(int ExitCode, string StdOut, string StdErr);
 
-    public static Result Run(string file, string[] args, string? stdin = null, int timeoutMs = 120_000, string? workDir = null)
+    public static Result Run(string file, string[] args, string? stdin = null, int timeoutMs = 120_000, string? workDir = null,
+        IReadOnlyDictionary<string, string>? env = null)
     {
         var psi = new ProcessStartInfo(file)
         {
@@ -18,6 +19,7 @@ public static class Tools
             WorkingDirectory = workDir ?? Environment.CurrentDirectory,
         };
         foreach (var a in args) psi.ArgumentList.Add(a);
+        if (env is not null) foreach (var (k, v) in env) psi.Environment[k] = v;
         using var p = Process.Start(psi)!;
         var so = p.StandardOutput.ReadToEndAsync();
         var se = p.StandardError.ReadToEndAsync();
@@ -41,5 +43,18 @@ public static class Tools
             Thread.Sleep(20);
         }
         throw new TimeoutException("timed out waiting for " + what);
+    }
+
+    /// <summary>
+    /// Runs a client test suite (tests/python/*.py with Debian's /usr/bin/python3, or tests/node/*.js with node) against
+    /// the server on <paramref name="port"/> (passed as BASALT_PORT). The suites print "N passed, M failed".
+    /// </summary>
+    public static Result RunClientSuite(string script, int port)
+    {
+        var root = ServerProcess.RepoRoot;
+        bool node = script.EndsWith(".js");
+        string dir = Path.Combine(root, "tests", node ? "node" : "python");
+        return Run(node ? "node" : "/usr/bin/python3", [Path.Combine(dir, script)], workDir: dir,
+            env: new Dictionary<string, string> { ["BASALT_PORT"] = port.ToString() });
     }
 }
