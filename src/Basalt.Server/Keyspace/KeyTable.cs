@@ -28,7 +28,8 @@ public sealed class KeyTable<TValue>
 
     public KeyTable(int capacity = 16)
     {
-        int size = 16;
+        // Small collections (hash/set/zset members) size to their content: a 5-member set needs 8 slots, not 16.
+        int size = 4;
         while (size < capacity) size <<= 1;
         _buckets = new int[size];
         _entries = new Entry[size];
