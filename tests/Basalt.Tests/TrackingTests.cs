@@ -89,6 +89,15 @@ public class TrackingTests : IClassFixture<DifferentialFixture>
                 S(a.CallRaw("SET", "tr2:k", "2")),
                 Drain(a),
                 S(a.CallRaw("CLIENT", "TRACKINGINFO")),
+                // Inside EXEC the own invalidation follows the whole EXEC reply.
+                S(a.CallRaw("CLIENT", "TRACKING", "off")),
+                S(a.CallRaw("CLIENT", "TRACKING", "on")),
+                S(a.CallRaw("GET", "tr2:x1")),
+                S(a.CallRaw("MULTI")),
+                S(a.CallRaw("SET", "tr2:x1", "1")),
+                S(a.CallRaw("GET", "tr2:x2")),
+                S(a.CallRaw("EXEC")),
+                Drain(a),
             };
             return t;
         });
@@ -209,6 +218,17 @@ public class TrackingTests : IClassFixture<DifferentialFixture>
                 S(a.CallRaw("GET", "tr7:o3")),
                 S(a.CallRaw("CLIENT", "TRACKINGINFO")),
                 S(b.CallRaw("MSET", "tr7:o1", "1", "tr7:o2", "1", "tr7:o3", "1")),
+                Drain(a),
+                // A rejected command ends the CACHING window; inside MULTI it lasts until EXEC.
+                S(a.CallRaw("CLIENT", "CACHING", "yes")),
+                S(a.CallRaw("GET")),
+                S(a.CallRaw("GET", "tr7:o4")),
+                S(a.CallRaw("CLIENT", "CACHING", "yes")),
+                S(a.CallRaw("MULTI")),
+                S(a.CallRaw("GET", "tr7:o5")),
+                S(a.CallRaw("GET", "tr7:o6")),
+                S(a.CallRaw("EXEC")),
+                S(b.CallRaw("MSET", "tr7:o4", "1", "tr7:o5", "1", "tr7:o6", "1")),
                 Drain(a),
                 S(a.CallRaw("CLIENT", "TRACKING", "off")),
                 S(a.CallRaw("CLIENT", "TRACKING", "on", "OPTOUT")),

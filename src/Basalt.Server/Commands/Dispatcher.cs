@@ -257,6 +257,8 @@ public sealed class Dispatcher
         }
         client.Out.WriteError(error);
         if (def is not null) def.RejectedCalls++;
+        // A rejected command still ends a CLIENT CACHING window, as in Redis.
+        if (Tracking.Active != 0 && !_inExec) Tracking.AfterCommand(client, def);
         CountError(Encoding.UTF8.GetBytes(error));
     }
 
