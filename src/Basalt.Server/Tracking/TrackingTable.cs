@@ -153,7 +153,16 @@ public sealed partial class TrackingTable
         var args = new byte[ctx.Count][];
         for (int i = 0; i < args.Length; i++) args[i] = ctx.ArgBytes(i);
         var keys = new List<KeyRef>();
-        if (!CommandMetadata.GetKeys(def, args, keys)) return;
+        try
+        {
+            if (!CommandMetadata.GetKeys(def, args, keys)) return;
+        }
+        catch (Exception ex)
+        {
+            // Odd arguments must not take the connection down: the keys simply go untracked.
+            Log.Warning($"Tracking could not find the keys of '{def.FullName}': {ex.Message}");
+            return;
+        }
         foreach (var k in keys)
         {
             var key = args[k.Position];
