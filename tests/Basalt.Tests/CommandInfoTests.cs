@@ -16,7 +16,6 @@ public class CommandInfoTests : IClassFixture<DifferentialFixture>
     /// </summary>
     private static readonly HashSet<string> KnownMismatches =
     [
-        "client", // CLIENT TRACKING and CLIENT CACHING arrive with client-side caching (issue 4); the rest matches
     ];
 
     /// <summary>A canonical text of a reply; subcommand lists are sorted since Redis orders them by hash.</summary>

@@ -5,7 +5,7 @@ using static Basalt.Server.Commands.CommandFlags;
 
 namespace Basalt.Server.Commands;
 
-/// <summary>CLIENT: ID, INFO, LIST, KILL, SETNAME, GETNAME, PAUSE, UNPAUSE, REPLY, NO-EVICT, UNBLOCK, GETREDIR, TRACKINGINFO, HELP.</summary>
+/// <summary>CLIENT: ID, INFO, LIST, KILL, SETNAME, GETNAME, PAUSE, UNPAUSE, REPLY, NO-EVICT, UNBLOCK, GETREDIR, TRACKINGINFO, TRACKING, CACHING, HELP.</summary>
 public static class ClientCommands
 {
     /// <summary>Unblocks a blocked client (set by the blocking-commands subsystem): (client, withError) → whether it was blocked.</summary>
@@ -29,8 +29,10 @@ public static class ClientCommands
         CommandTable.AddSub(c, "reply", 3, Conn, 0, 0, 0, Reply);
         CommandTable.AddSub(c, "no-evict", 3, Admin | Conn, 0, 0, 0, NoEvict);
         CommandTable.AddSub(c, "unblock", -3, Admin | Conn, 0, 0, 0, UnblockCmd);
-        CommandTable.AddSub(c, "getredir", 2, Conn, 0, 0, 0, ctx => ctx.Reply.WriteInteger(ClientInfo.TrackingRedirect?.Invoke(ctx.Client) ?? -1));
-        CommandTable.AddSub(c, "trackinginfo", 2, Conn, 0, 0, 0, TrackingInfo);
+        CommandTable.AddSub(c, "getredir", 2, Conn, 0, 0, 0, Tracking.TrackingCommands.GetRedir);
+        CommandTable.AddSub(c, "trackinginfo", 2, Conn, 0, 0, 0, Tracking.TrackingCommands.TrackingInfo);
+        CommandTable.AddSub(c, "tracking", -3, Conn, 0, 0, 0, Tracking.TrackingCommands.Tracking);
+        CommandTable.AddSub(c, "caching", 3, Conn, 0, 0, 0, Tracking.TrackingCommands.Caching);
         CommandTable.AddSub(c, "help", 2, Loading | Stale, 0, 0, 0, ctx => IntrospectionCommands.WriteHelp(ctx, "CLIENT", HelpLines));
     }
 
@@ -354,19 +356,5 @@ public static class ClientCommands
         var target = ctx.Server.Clients.Find(id);
         bool done = target is not null && target.Has(ClientFlags.Blocked) && Unblock is not null && Unblock(target, withError);
         ctx.Reply.WriteInteger(done ? 1 : 0);
-    }
-
-    /// <summary>Tracking is off until client-side caching exists: flags [off], redirect -1, no prefixes.</summary>
-    private static void TrackingInfo(CommandContext ctx)
-    {
-        var r = ctx.Reply;
-        r.WriteMapHeader(3);
-        r.WriteBulk("flags"u8);
-        r.WriteSetHeader(1);
-        r.WriteBulk("off"u8);
-        r.WriteBulk("redirect"u8);
-        r.WriteInteger(-1);
-        r.WriteBulk("prefixes"u8);
-        r.WriteArrayHeader(0);
     }
 }

@@ -17,6 +17,8 @@ public sealed class Dispatcher
         _server = server;
         Introspection = new Introspection.IntrospectionState(server, this);
         Evictor = new Eviction.Evictor(server);
+        // Before Transactions: CLIENT LIST flags chain in Redis's order (t R B before d).
+        Tracking = new Tracking.TrackingTable(server);
         Transactions = new Transactions.TransactionState(server);
         _execDef = server.Commands.Find("exec");
         _notQueued = [_execDef, server.Commands.Find("discard"), server.Commands.Find("multi"),
@@ -25,6 +27,9 @@ public sealed class Dispatcher
 
     /// <summary>maxmemory enforcement (runs before every command, like Redis's performEvictions).</summary>
     public Eviction.Evictor Evictor { get; }
+
+    /// <summary>Client-side caching (CLIENT TRACKING); idle while no client tracks.</summary>
+    public Tracking.TrackingTable Tracking { get; }
 
     /// <summary>MULTI queues and WATCHed keys.</summary>
     public Transactions.TransactionState Transactions { get; }
@@ -140,6 +145,8 @@ public sealed class Dispatcher
         if (!_inExec) client.LastCommand = def.FullName;
         ctx.Command = def;
 
+        var tracking = Tracking;
+        if (tracking.Active != 0) tracking.Current = client;
         long t0 = Stopwatch.GetTimestamp();
         try
         {
@@ -171,6 +178,11 @@ public sealed class Dispatcher
         }
         if ((def.Flags & CommandFlags.SkipSlowlog) == 0) OnSlowlog?.Invoke(client, ctx, def, micros);
         FinishReply(client, replyStart);
+        if (tracking.Active != 0)
+        {
+            if ((def.Flags & CommandFlags.ReadOnly) != 0) tracking.RememberKeys(client, def, ctx);
+            if (!_inExec) tracking.AfterCommand(client, def);
+        }
         // Fed after execution, as Redis does: SELECT shows its new db, MONITOR/RESET of the monitor itself are not echoed.
         if (MonitorCount > 0 && (def.Flags & (CommandFlags.SkipMonitor | CommandFlags.Admin)) == 0) OnMonitor?.Invoke(client, ctx);
     }
@@ -245,6 +257,8 @@ public sealed class Dispatcher
         }
         client.Out.WriteError(error);
         if (def is not null) def.RejectedCalls++;
+        // A rejected command still ends a CLIENT CACHING window, as in Redis.
+        if (Tracking.Active != 0 && !_inExec) Tracking.AfterCommand(client, def);
         CountError(Encoding.UTF8.GetBytes(error));
     }
 

@@ -156,7 +156,7 @@ public sealed class InfoBuilder
         Field("client_recent_max_input_buffer", State.RecentMaxInputBuffer);
         Field("client_recent_max_output_buffer", State.RecentMaxOutputBuffer);
         Field("blocked_clients", blocked);
-        Field("tracking_clients", 0);
+        Field("tracking_clients", _server.Dispatcher.Tracking.Active);
         Field("clients_in_timeout_table", 0);
     }
 
@@ -315,9 +315,9 @@ public sealed class InfoBuilder
         Field("active_defrag_key_misses", 0);
         Field("total_active_defrag_time", 0);
         Field("current_active_defrag_time", 0);
-        Field("tracking_total_keys", 0);
-        Field("tracking_total_items", 0);
-        Field("tracking_total_prefixes", 0);
+        Field("tracking_total_keys", _server.Dispatcher.Tracking.TotalKeys);
+        Field("tracking_total_items", _server.Dispatcher.Tracking.TotalItems);
+        Field("tracking_total_prefixes", _server.Dispatcher.Tracking.TotalPrefixes);
         Field("unexpected_error_replies", s.UnexpectedErrorReplies);
         Field("total_error_replies", s.TotalErrorReplies);
         Field("dump_payload_sanitizations", 0);
