@@ -47,6 +47,9 @@ public class PubSubTests : IClassFixture<BasaltFixture>
     public void Disconnect_drops_all_subscriptions_of_the_client()
     {
         using var p = _s.Connect();
+        // Subscribers of earlier tests are torn down asynchronously: take the baseline once they are gone.
+        Tools.WaitUntil(() => string.IsNullOrEmpty(p.Call("CLIENT", "LIST", "TYPE", "pubsub").Text?.Trim()),
+            TimeSpan.FromSeconds(5), "earlier subscribers to disconnect");
         long patterns = p.Call("PUBSUB", "NUMPAT").Integer;
         long channels = PubSubDifferentialTests.InfoField(p, "pubsub_channels");
         long shards = PubSubDifferentialTests.InfoField(p, "pubsubshard_channels");
