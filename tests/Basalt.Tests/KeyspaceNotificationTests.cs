@@ -65,11 +65,21 @@ public class KeyspaceNotificationTests : IClassFixture<DifferentialFixture>
         "zinterstore out 2 p nos", "zmpop 1 q min count 5", "zadd r 1 a", "bzpopmax r 0",
     ];
 
+    private static readonly string[] Streams =
+    [
+        "xadd s 1-1 a 1", "xadd s 2-1 a 1", "xadd s maxlen 1 3-1 a 1", "xadd s maxlen 5 4-1 a 1", "xadd s 1-0 a 1",
+        "xadd s2 nomkstream * a 1", "xdel s 9-9", "xdel s 3-1", "xtrim s maxlen 5", "xtrim s maxlen 0", "xsetid s 10-0",
+        "xgroup create s g 0", "xgroup create s g 0", "xgroup create s3 g $ mkstream", "xgroup setid s g 0",
+        "xgroup createconsumer s g c1", "xgroup createconsumer s g c1", "xgroup delconsumer s g c1",
+        "xgroup delconsumer s g c1", "xgroup destroy s g", "xgroup destroy s g",
+        "rpush l 3 1 2", "sort l store out", "sort l limit 0 0 store out", "sort nos store l",
+    ];
+
     public static TheoryData<string, string> Cases()
     {
         var d = new TheoryData<string, string>();
-        string[] families = ["generic", "strings", "lists", "hashes", "sets", "zsets"];
-        string[] flagSets = ["KEA", "Kg", "E$", "Ex", "KEn", "KEl", "Kh", "Es", "KEz", "g$lshzxetdKE"];
+        string[] families = ["generic", "strings", "lists", "hashes", "sets", "zsets", "streams"];
+        string[] flagSets = ["KEA", "Kg", "E$", "Ex", "KEn", "KEl", "Kh", "Es", "KEz", "Kt", "g$lshzxetdKE"];
         foreach (var fam in families)
             foreach (var flags in flagSets) d.Add(fam, flags);
         return d;
@@ -82,6 +92,7 @@ public class KeyspaceNotificationTests : IClassFixture<DifferentialFixture>
         "lists" => Lists,
         "hashes" => Hashes,
         "sets" => Sets,
+        "streams" => Streams,
         _ => SortedSets,
     };
 

@@ -210,9 +210,14 @@ public static class SortCommand
                 }
             }
             db.Set(dstKey, dst);
+            Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.List, "sortstore", dstKey);
             ctx.Server.Dirty += outputLen;
         }
-        else if (db.Delete(dstKey)) ctx.Server.Dirty++;
+        else if (db.Delete(dstKey))
+        {
+            Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Generic, "del", dstKey);
+            ctx.Server.Dirty++;
+        }
         ctx.Reply.WriteInteger(outputLen);
     }
 

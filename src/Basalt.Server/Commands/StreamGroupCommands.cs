@@ -114,6 +114,7 @@ public static class StreamGroupCommands
                     ctx.Reply.WriteError("BUSYGROUP Consumer Group name already exists");
                     return;
                 }
+                Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Stream, "xgroup-create", ctx.Arg(2));
                 ctx.Server.Dirty++;
                 ctx.Reply.WriteOk();
                 return;
@@ -136,6 +137,7 @@ public static class StreamGroupCommands
                 }
                 g!.LastId = id;
                 g.EntriesRead = entriesRead;
+                Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Stream, "xgroup-setid", ctx.Arg(2));
                 ctx.Server.Dirty++;
                 ctx.Reply.WriteOk();
                 return;
@@ -146,6 +148,7 @@ public static class StreamGroupCommands
                 if (i < 0) { ctx.Reply.WriteInteger(0); return; }
                 s.Groups.RemoveAt(i);
                 ctx.Server.Dirty++;
+                Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Stream, "xgroup-destroy", ctx.Arg(2));
                 // Readers blocked on this group get their NOGROUP error.
                 ctx.Server.Blocking.SignalKeyAsReady(ctx.Db, ctx.Arg(2));
                 ctx.Reply.WriteInteger(1);
@@ -154,14 +157,20 @@ public static class StreamGroupCommands
             case "createconsumer":
             {
                 bool created = g!.CreateConsumer(ctx.Arg(4), Database.NowMs) is not null;
-                if (created) ctx.Server.Dirty++;
+                if (created)
+                {
+                    ctx.Server.Dirty++;
+                    Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Stream, "xgroup-createconsumer", ctx.Arg(2));
+                }
                 ctx.Reply.WriteInteger(created ? 1 : 0);
                 return;
             }
             case "delconsumer":
             {
-                long pending = g!.DeleteConsumer(ctx.Arg(4));
+                bool existed = g!.FindConsumer(ctx.Arg(4)) >= 0;
+                long pending = g.DeleteConsumer(ctx.Arg(4));
                 ctx.Server.Dirty++;
+                if (existed) Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Stream, "xgroup-delconsumer", ctx.Arg(2));
                 ctx.Reply.WriteInteger(pending);
                 return;
             }
