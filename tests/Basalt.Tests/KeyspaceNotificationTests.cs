@@ -75,10 +75,39 @@ public class KeyspaceNotificationTests : IClassFixture<DifferentialFixture>
         "rpush l 3 1 2", "sort l store out", "sort l limit 0 0 store out", "sort nos store l",
     ];
 
+    private static readonly string[] BitsHllGeo =
+    [
+        "setbit b 7 1",
+        "setbit b 7 1",
+        "setbit b 100 0",
+        "bitfield b set u8 0 255",
+        "bitfield b get u8 0",
+        "bitfield b2 incrby u8 0 0",
+        "set x1 abc",
+        "bitop and d x1 b",
+        "bitop and d nos nos2",
+        "bitop and d nos nos2",
+        "pfadd h a b",
+        "pfadd h a",
+        "pfadd h",
+        "pfadd h2",
+        "pfcount h",
+        "pfmerge h3 h h2",
+        "pfmerge h3",
+        "geoadd g 13.36 38.11 p 15.08 37.50 c",
+        "geoadd g 13.36 38.11 p",
+        "geoadd g xx 13.36 38.11 nope",
+        "georadius g 15 37 200 km store o",
+        "georadius g 15 37 200 km storedist o",
+        "geosearchstore o2 g frommember p byradius 500 km",
+        "georadius g 15 37 1 m store o",
+        "geosearchstore o2 g fromlonlat 0 0 byradius 1 m",
+    ];
+
     public static TheoryData<string, string> Cases()
     {
         var d = new TheoryData<string, string>();
-        string[] families = ["generic", "strings", "lists", "hashes", "sets", "zsets", "streams"];
+        string[] families = ["generic", "strings", "lists", "hashes", "sets", "zsets", "streams", "bits-hll-geo"];
         string[] flagSets = ["KEA", "Kg", "E$", "Ex", "KEn", "KEl", "Kh", "Es", "KEz", "Kt", "g$lshzxetdKE"];
         foreach (var fam in families)
             foreach (var flags in flagSets) d.Add(fam, flags);
@@ -93,6 +122,7 @@ public class KeyspaceNotificationTests : IClassFixture<DifferentialFixture>
         "hashes" => Hashes,
         "sets" => Sets,
         "streams" => Streams,
+        "bits-hll-geo" => BitsHllGeo,
         _ => SortedSets,
     };
 
