@@ -104,11 +104,50 @@ public class KeyspaceNotificationTests : IClassFixture<DifferentialFixture>
         "geosearchstore o2 g fromlonlat 0 0 byradius 1 m",
     ];
 
+    private static readonly string[] Misses =
+    [
+        "get m1",
+        "set m2 1",
+        "get m2",
+        "set m3 1 get",
+        "mget m2 m4 m5",
+        "exists m6",
+        "type m7",
+        "ttl m8",
+        "pttl m9",
+        "strlen m10",
+        "llen m11",
+        "lrange m12 0 -1",
+        "hget m13 f",
+        "hgetall m14",
+        "smembers m15",
+        "sismember m16 a",
+        "zscore m17 a",
+        "zrange m18 0 -1",
+        "zunion 2 m19 m20",
+        "sort m21",
+        "lcs m22 m2",
+        "xrange m23 - +",
+        "getrange m24 0 1",
+        "object encoding m26",
+        "incr m27",
+        "lpush m28 a",
+        "hset m29 a 1",
+        "getex m30",
+        "getdel m31",
+        "copy m32 m33",
+        "rename m34 m35",
+        "pfcount m36",
+        "bitcount m37",
+        "getbit m38 1",
+        "geopos m39 a",
+    ];
+
     public static TheoryData<string, string> Cases()
     {
         var d = new TheoryData<string, string>();
-        string[] families = ["generic", "strings", "lists", "hashes", "sets", "zsets", "streams", "bits-hll-geo"];
-        string[] flagSets = ["KEA", "Kg", "E$", "Ex", "KEn", "KEl", "Kh", "Es", "KEz", "Kt", "g$lshzxetdKE"];
+        string[] families = ["generic", "strings", "lists", "hashes", "sets", "zsets", "streams", "bits-hll-geo", "misses"];
+        string[] flagSets = ["KEA", "Kg", "E$", "Ex", "KEn", "KEl", "Kh", "Es", "KEz", "Kt", "g$lshzxetdKE", "KEAm", "Km"];
         foreach (var fam in families)
             foreach (var flags in flagSets) d.Add(fam, flags);
         return d;
@@ -123,6 +162,7 @@ public class KeyspaceNotificationTests : IClassFixture<DifferentialFixture>
         "sets" => Sets,
         "streams" => Streams,
         "bits-hll-geo" => BitsHllGeo,
+        "misses" => Misses,
         _ => SortedSets,
     };
 

@@ -29,7 +29,8 @@ public static class KeyCommands
     internal static object? LookupRead(CommandContext ctx, ReadOnlySpan<byte> key, bool touch)
     {
         var o = ctx.Db.Lookup(key, touch);
-        if (o is null) ctx.Server.Stats.KeyspaceMisses++; else ctx.Server.Stats.KeyspaceHits++;
+        if (o is null) { ctx.Server.Stats.KeyspaceMisses++; Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.KeyMiss, "keymiss", key); }
+        else ctx.Server.Stats.KeyspaceHits++;
         return o;
     }
 

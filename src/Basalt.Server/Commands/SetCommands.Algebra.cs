@@ -25,8 +25,8 @@ public static partial class SetCommands
         sets = new RedisSet?[n];
         for (int j = 0; j < n; j++)
         {
-            bool ok = write ? ctx.TryLookupForWrite(ctx.Arg(first + j), out sets[j]) : ctx.TryLookup(ctx.Arg(first + j), out sets[j]);
-            if (!ok) return false;
+            // Redis reads the sources as reads even for the STORE forms (hits/misses and "keymiss" count).
+            if (!ctx.TryLookup(ctx.Arg(first + j), out sets[j])) return false;
         }
         return true;
     }

@@ -33,7 +33,7 @@ public static class StringCommands
     internal static bool TryGetString(CommandContext ctx, ReadOnlySpan<byte> key, out byte[]? value)
     {
         var obj = ctx.Db.Lookup(key);
-        if (obj is null) { value = null; ctx.Server.Stats.KeyspaceMisses++; return true; }
+        if (obj is null) { value = null; ctx.Server.Stats.KeyspaceMisses++; Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.KeyMiss, "keymiss", key); return true; }
         ctx.Server.Stats.KeyspaceHits++;
         if (obj is byte[] b) { value = b; return true; }
         value = null;
@@ -244,7 +244,8 @@ public static class StringCommands
         for (int i = 1; i < ctx.Count; i++)
         {
             var obj = db.Lookup(ctx.Arg(i));
-            if (obj is null) ctx.Server.Stats.KeyspaceMisses++; else ctx.Server.Stats.KeyspaceHits++;
+            if (obj is null) { ctx.Server.Stats.KeyspaceMisses++; Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.KeyMiss, "keymiss", ctx.Arg(i)); }
+            else ctx.Server.Stats.KeyspaceHits++;
             if (obj is byte[] b) ctx.Reply.WriteBulk(b); else ctx.Reply.WriteNull();
         }
     }
