@@ -275,4 +275,37 @@ public class KeyspaceNotificationTests : IClassFixture<DifferentialFixture>
         Assert.Equal(2, expected.Count);
         Assert.Equal(expected, Run(_f.Basalt));
     }
+
+    [Fact]
+    public void Evicted_keys_publish_evicted_on_both_servers()
+    {
+        List<string> Run(ServerProcess s)
+        {
+            using var c = new RespConnection("127.0.0.1", s.Port);
+            using var sub = new RespConnection("127.0.0.1", s.Port);
+            c.CallRaw("FLUSHALL");
+            c.CallRaw("CONFIG", "SET", "notify-keyspace-events", "KEe");
+            sub.CallRaw("PSUBSCRIBE", "__key*@*__:*");
+            for (int i = 0; i < 20; i++) c.CallRaw("SET", $"ntf:ev:{i}", "xxxxxxxxxxxxxxxxxxxx");
+            c.CallRaw("CONFIG", "SET", "maxmemory-policy", "allkeys-random");
+            try
+            {
+                c.CallRaw("CONFIG", "SET", "maxmemory", "1");
+                // Every key is over a 1-byte limit; the eviction order is random, so the events are compared as a set.
+                Tools.WaitUntil(() => S(c.CallRaw("DBSIZE")) == ":0\r\n", TimeSpan.FromSeconds(5), "all keys evicted");
+            }
+            finally
+            {
+                c.CallRaw("CONFIG", "SET", "maxmemory", "0");
+                c.CallRaw("CONFIG", "SET", "maxmemory-policy", "noeviction");
+                c.CallRaw("CONFIG", "SET", "notify-keyspace-events", "");
+            }
+            var msgs = Drain(sub);
+            msgs.Sort(StringComparer.Ordinal);
+            return msgs;
+        }
+        var expected = Run(_f.Redis);
+        Assert.Equal(40, expected.Count);
+        Assert.Equal(expected, Run(_f.Basalt));
+    }
 }
