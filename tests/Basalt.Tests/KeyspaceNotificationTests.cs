@@ -73,6 +73,9 @@ public class KeyspaceNotificationTests : IClassFixture<DifferentialFixture>
         "xgroup createconsumer s g c1", "xgroup createconsumer s g c1", "xgroup delconsumer s g c1",
         "xgroup delconsumer s g c1", "xgroup destroy s g", "xgroup destroy s g",
         "rpush l 3 1 2", "sort l store out", "sort l limit 0 0 store out", "sort nos store l",
+        "xadd r 1-1 a 1", "xadd r 2-1 a 1", "xgroup create r g 0", "xreadgroup group g c1 count 1 streams r >",
+        "xreadgroup group g c1 count 1 streams r >", "xreadgroup group g c2 streams r >", "xreadgroup group g c3 streams r 0",
+        "xclaim r g c4 0 1-1", "xclaim r g c5 0 9-9", "xautoclaim r g c6 0 0-0", "xautoclaim r g c6 0 0-0", "xack r g 1-1",
     ];
 
     private static readonly string[] BitsHllGeo =

@@ -360,7 +360,11 @@ public static class StreamGroupCommands
             }
             if (nack is null) continue;
             if (nack.Consumer is not null && minIdle != 0 && now - nack.DeliveryTime < minIdle) continue;
-            consumer ??= g.LookupOrCreateConsumer(ctx.Arg(3), now, out _);
+            if (consumer is null)
+            {
+                consumer = g.LookupOrCreateConsumer(ctx.Arg(3), now, out bool created);
+                if (created) Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Stream, "xgroup-createconsumer", ctx.Arg(1));
+            }
             if (nack.Consumer != consumer) nack.Consumer?.Pel.Remove(id);
             nack.DeliveryTime = deliveryTime;
             if (retryCount >= 0) nack.DeliveryCount = retryCount;
@@ -431,7 +435,8 @@ public static class StreamGroupCommands
             }
             pos++;
             if (minIdle != 0 && now - nack.DeliveryTime < minIdle) continue;
-            var consumer = g.LookupOrCreateConsumer(ctx.Arg(3), now, out _);
+            var consumer = g.LookupOrCreateConsumer(ctx.Arg(3), now, out bool created);
+            if (created) Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Stream, "xgroup-createconsumer", ctx.Arg(1));
             if (nack.Consumer != consumer) nack.Consumer?.Pel.Remove(id);
             nack.DeliveryTime = now;
             if (!justId) nack.DeliveryCount++;
