@@ -29,11 +29,12 @@ public static class KeyspaceEvents
     public const int New = 1 << 13;       // n
     public const int All = Generic | String | List | Set | Hash | ZSet | Expired | Evicted | Stream | Module;
 
-    // Parsed mask for the config string it came from; a CONFIG SET installs a new string reference.
-    private static string? _cachedText;
-    private static int _cachedMask;
+    // Parsed mask for the config string it came from; a CONFIG SET installs a new string reference. One object,
+    // so servers sharing the process (tests) never see one server's text with another's mask.
+    private sealed record Parsed(string Text, int Mask);
+    private static Parsed _cached = new("", 0);
 
-    /// <summary>Class bits for a notify-keyspace-events string (0 for unknown characters' share).</summary>
+    /// <summary>Class bits for a notify-keyspace-events string (unknown characters add nothing).</summary>
     public static int ParseFlags(string text)
     {
         int m = 0;
@@ -53,12 +54,9 @@ public static class KeyspaceEvents
     private static int Mask(RedisServer server)
     {
         string text = server.Config.NotifyKeyspaceEvents;
-        if (!ReferenceEquals(text, _cachedText))
-        {
-            _cachedMask = ParseFlags(text);
-            _cachedText = text;
-        }
-        return _cachedMask;
+        var cached = _cached;
+        if (!ReferenceEquals(text, cached.Text)) _cached = cached = new Parsed(text, ParseFlags(text));
+        return cached.Mask;
     }
 
     /// <summary>True when an event of <paramref name="flagClass"/> would be published (lets callers skip work).</summary>
