@@ -28,6 +28,7 @@ public sealed class RedisServer
         Clients = new ClientRegistry(this);
         Blocking = new Blocking(this);
         PubSub = new Messaging.PubSubRegistry(this);
+        Notifications.KeyspaceEvents.Attach(this);
         RunId = RandomHex(40);
         StartTimeMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
     }

@@ -72,6 +72,7 @@ public static class BitCommands
         {
             v[index] = (byte)(on == 1 ? v[index] | mask : v[index] & ~mask);
             if (!grown) ctx.Db.KeyModified?.Invoke(ctx.Db, ctx.Arg(1));
+            Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.String, "setbit", ctx.Arg(1));
             ctx.Server.Dirty++;
         }
         ctx.Reply.WriteInteger(was ? 1 : 0);
@@ -242,7 +243,11 @@ public static class BitCommands
         var dest = ctx.Arg(2);
         if (maxLen == 0)
         {
-            if (db.Lookup(dest, touch: false) is not null && db.Delete(dest)) ctx.Server.Dirty++;
+            if (db.Lookup(dest, touch: false) is not null && db.Delete(dest))
+            {
+                Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Generic, "del", dest);
+                ctx.Server.Dirty++;
+            }
             ctx.Reply.WriteInteger(0);
             return;
         }
@@ -268,6 +273,7 @@ public static class BitCommands
             }
         }
         db.Set(dest, res);
+        Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.String, "set", dest);
         ctx.Server.Dirty++;
         ctx.Reply.WriteInteger(maxLen);
     }
@@ -415,6 +421,7 @@ public static class BitCommands
         if (changes > 0)
         {
             ctx.Db.KeyModified?.Invoke(ctx.Db, ctx.Arg(1));
+            Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.String, "setbit", ctx.Arg(1));
             ctx.Server.Dirty += changes;
         }
     }

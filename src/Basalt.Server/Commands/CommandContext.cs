@@ -81,7 +81,7 @@ public sealed class CommandContext
     public bool TryLookup<T>(ReadOnlySpan<byte> key, out T? value) where T : class
     {
         var obj = Db.Lookup(key);
-        if (obj is null) { Server.Stats.KeyspaceMisses++; value = null; return true; }
+        if (obj is null) { Server.Stats.KeyspaceMisses++; Notifications.KeyspaceEvents.Notify(this, Notifications.KeyspaceEvents.KeyMiss, "keymiss", key); value = null; return true; }
         Server.Stats.KeyspaceHits++;
         if (obj is T t) { value = t; return true; }
         value = null;

@@ -74,11 +74,13 @@ public static class ExpireCommands
         if (when <= Database.NowMs && Database.ExpireOnRead)
         {
             db.Delete(key);
+            Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Generic, "del", key);
         }
         else
         {
             db.SetExpire(key, when);
             db.KeyModified?.Invoke(db, key);
+            Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Generic, "expire", key);
         }
         ctx.Server.Dirty++;
         ctx.Reply.WriteInteger(1);
@@ -104,6 +106,7 @@ public static class ExpireCommands
         var key = ctx.Arg(1);
         if (db.Lookup(key) is null || !db.Persist(key)) { ctx.Reply.WriteInteger(0); return; }
         db.KeyModified?.Invoke(db, key);
+        Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Generic, "persist", key);
         ctx.Server.Dirty++;
         ctx.Reply.WriteInteger(1);
     }

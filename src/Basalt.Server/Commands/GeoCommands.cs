@@ -123,6 +123,7 @@ public static class GeoCommands
             if (z.Count > 0) ctx.Db.Add(ctx.ArgBytes(1), z);
         }
         else if (added + updated > 0) ctx.Db.KeyModified?.Invoke(ctx.Db, key);
+        if (added + updated > 0) Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.ZSet, "zadd", key);  // GEOADD is ZADD underneath
         ctx.Server.Dirty += added + updated;
         ctx.Reply.WriteInteger(ch ? added + updated : added);
     }

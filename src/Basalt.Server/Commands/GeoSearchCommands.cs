@@ -155,7 +155,11 @@ public static class GeoSearchCommands
         {
             if (store)
             {
-                if (ctx.Db.Delete(ctx.Arg(storeIndex))) ctx.Server.Dirty++;
+                if (ctx.Db.Delete(ctx.Arg(storeIndex)))
+                {
+                    Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Generic, "del", ctx.Arg(storeIndex));
+                    ctx.Server.Dirty++;
+                }
                 ctx.Reply.WriteInteger(0);
             }
             else ctx.Reply.WriteArrayHeader(0);
@@ -187,9 +191,14 @@ public static class GeoSearchCommands
             if (returned > 0)
             {
                 ctx.Db.Set(dst, RedisSortedSet.FromSorted(items, SortedSetCommands.MaxEntries(ctx), SortedSetCommands.MaxValue(ctx)));
+                Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.ZSet, ctx.Command.Name == "geosearchstore" ? "geosearchstore" : "georadiusstore", dst);
                 ctx.Server.Dirty += returned;
             }
-            else if (ctx.Db.Delete(dst)) ctx.Server.Dirty++;
+            else if (ctx.Db.Delete(dst))
+            {
+                Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Generic, "del", dst);
+                ctx.Server.Dirty++;
+            }
             ctx.Reply.WriteInteger(returned);
             return;
         }

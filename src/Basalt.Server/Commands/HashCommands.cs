@@ -58,6 +58,7 @@ public static class HashCommands
         for (int i = 2; i < ctx.Count; i += 2)
             if (h.Set(ctx.Arg(i), ctx.Arg(i + 1), cfg.HashMaxListpackEntries, cfg.HashMaxListpackValue)) added++;
         if (!created) Modified(ctx, ctx.Arg(1));
+        Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Hash, "hset", ctx.Arg(1));
         ctx.Server.Dirty += (ctx.Count - 2) / 2;
         if (replyOk) ctx.Reply.WriteOk(); else ctx.Reply.WriteInteger(added);
     }
@@ -74,6 +75,7 @@ public static class HashCommands
         var cfg = ctx.Server.Config;
         h.Set(ctx.Arg(2), ctx.Arg(3), cfg.HashMaxListpackEntries, cfg.HashMaxListpackValue);
         if (!created) Modified(ctx, ctx.Arg(1));
+        Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Hash, "hset", ctx.Arg(1));
         ctx.Server.Dirty++;
         ctx.Reply.WriteInteger(1);
     }
@@ -108,7 +110,13 @@ public static class HashCommands
         }
         if (deleted > 0)
         {
-            if (h.Count == 0) ctx.Db.Delete(ctx.Arg(1)); else Modified(ctx, ctx.Arg(1));
+            Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Hash, "hdel", ctx.Arg(1));
+            if (h.Count == 0)
+            {
+                ctx.Db.Delete(ctx.Arg(1));
+                Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Generic, "del", ctx.Arg(1));
+            }
+            else Modified(ctx, ctx.Arg(1));
             ctx.Server.Dirty += deleted;
         }
         ctx.Reply.WriteInteger(deleted);
@@ -170,6 +178,7 @@ public static class HashCommands
         var cfg = ctx.Server.Config;
         h.Set(ctx.Arg(2), buf[..len], cfg.HashMaxListpackEntries, cfg.HashMaxListpackValue);
         if (!created) Modified(ctx, ctx.Arg(1));
+        Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Hash, "hincrby", ctx.Arg(1));
         ctx.Server.Dirty++;
         ctx.Reply.WriteInteger(value);
     }
@@ -196,6 +205,7 @@ public static class HashCommands
         var cfg = ctx.Server.Config;
         h.Set(ctx.Arg(2), text, cfg.HashMaxListpackEntries, cfg.HashMaxListpackValue);
         if (!created) Modified(ctx, ctx.Arg(1));
+        Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Hash, "hincrbyfloat", ctx.Arg(1));
         ctx.Server.Dirty++;
         ctx.Reply.WriteBulk(text);
     }

@@ -75,6 +75,7 @@ public static class HyperLogLogCommands
         {
             HyperLogLog.InvalidateCache(Editor.Buf);
             StoreBack(ctx, key, created);
+            Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.String, "pfadd", key);
             ctx.Server.Dirty += updated;
         }
         ctx.Reply.WriteInteger(updated > 0 ? 1 : 0);
@@ -148,6 +149,7 @@ public static class HyperLogLogCommands
         }
         HyperLogLog.InvalidateCache(Editor.Buf);
         StoreBack(ctx, key, created);
+        Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.String, "pfadd", key);
         ctx.Server.Dirty++;
         ctx.Reply.WriteOk();
     }

@@ -1,5 +1,6 @@
 using Basalt.Protocol;
 using Basalt.Server.Keyspace;
+using Basalt.Server.Notifications;
 using Basalt.Server.Types;
 using static Basalt.Server.Commands.CommandFlags;
 
@@ -28,7 +29,8 @@ public static class KeyCommands
     internal static object? LookupRead(CommandContext ctx, ReadOnlySpan<byte> key, bool touch)
     {
         var o = ctx.Db.Lookup(key, touch);
-        if (o is null) ctx.Server.Stats.KeyspaceMisses++; else ctx.Server.Stats.KeyspaceHits++;
+        if (o is null) { ctx.Server.Stats.KeyspaceMisses++; Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.KeyMiss, "keymiss", key); }
+        else ctx.Server.Stats.KeyspaceHits++;
         return o;
     }
 
@@ -60,7 +62,11 @@ public static class KeyCommands
         for (int i = 1; i < ctx.Count; i++)
         {
             var key = ctx.Arg(i);
-            if (db.Lookup(key, touch: false) is not null && db.Delete(key)) n++;
+            if (db.Lookup(key, touch: false) is not null && db.Delete(key))
+            {
+                KeyspaceEvents.Notify(ctx, KeyspaceEvents.Generic, "del", key);
+                n++;
+            }
         }
         ctx.Server.Dirty += n;
         ctx.Reply.WriteInteger(n);
@@ -119,6 +125,8 @@ public static class KeyCommands
         }
         db.Delete(src);
         AddMoved(db, ctx.ArgBytes(2), value, expireAt, lru);
+        KeyspaceEvents.Notify(ctx, KeyspaceEvents.Generic, "rename_from", src);
+        KeyspaceEvents.Notify(ctx, KeyspaceEvents.Generic, "rename_to", dst);
         ctx.Server.Dirty++;
         if (nx) ctx.Reply.WriteInteger(1); else ctx.Reply.WriteOk();
     }
@@ -139,6 +147,8 @@ public static class KeyCommands
         uint lru = src.Keys.LruAt(src.Keys.IndexOf(key));
         src.Delete(key);
         AddMoved(dst, ctx.ArgBytes(1), value, expireAt, lru);
+        KeyspaceEvents.Notify(ctx.Server, KeyspaceEvents.Generic, "move_from", src.Index, key);
+        KeyspaceEvents.Notify(ctx.Server, KeyspaceEvents.Generic, "move_to", dst.Index, key);
         ctx.Server.Dirty++;
         ctx.Reply.WriteInteger(1);
     }
@@ -180,6 +190,7 @@ public static class KeyCommands
         var owned = ctx.ArgBytes(2);
         dst.Add(owned, copy);
         if (expireAt != -1) dst.SetExpire(owned, expireAt);
+        KeyspaceEvents.Notify(ctx.Server, KeyspaceEvents.Generic, "copy_to", dst.Index, owned);
         ctx.Server.Dirty++;
         ctx.Reply.WriteInteger(1);
     }

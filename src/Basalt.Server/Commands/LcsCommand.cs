@@ -17,7 +17,8 @@ public static class LcsCommand
         for (int k = 0; k < 2; k++)
         {
             var obj = db.Lookup(ctx.Arg(k + 1));
-            if (obj is null) ctx.Server.Stats.KeyspaceMisses++; else ctx.Server.Stats.KeyspaceHits++;
+            if (obj is null) { ctx.Server.Stats.KeyspaceMisses++; Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.KeyMiss, "keymiss", ctx.Arg(k + 1)); }
+            else ctx.Server.Stats.KeyspaceHits++;
             if (obj is not null and not byte[])
             {
                 ctx.Reply.WriteError("ERR The specified keys must contain string values");

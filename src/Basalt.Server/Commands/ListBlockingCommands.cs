@@ -55,7 +55,7 @@ public static class ListBlockingCommands
             ctx.Reply.WriteArrayHeader(2);
             ctx.Reply.WriteBulk(key);
             list.PopTo(ctx.Reply, head);
-            ListCommands.Changed(db, key, list);
+            ListCommands.Changed(ctx.Server, db, key, list, ListCommands.PopEvent(head));
             ctx.Server.Dirty++;
             return;
         }
@@ -129,7 +129,7 @@ public static class ListBlockingCommands
         w.WriteBulk(key);
         w.WriteArrayHeader(n);
         for (long k = 0; k < n; k++) list.PopTo(w, head);
-        ListCommands.Changed(db, key, list);
+        ListCommands.Changed(server, db, key, list, ListCommands.PopEvent(head));
         server.Dirty += n;
     }
 
@@ -146,7 +146,7 @@ public static class ListBlockingCommands
                 w.WriteArrayHeader(2);
                 w.WriteBulk(key);
                 list.PopTo(w, wait.Head);
-                ListCommands.Changed(db, key, list);
+                ListCommands.Changed(server, db, key, list, ListCommands.PopEvent(wait.Head));
                 server.Dirty++;
                 break;
             case Kind.MPop:

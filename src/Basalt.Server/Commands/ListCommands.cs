@@ -1,4 +1,5 @@
 using Basalt.Server.Keyspace;
+using Basalt.Server.Notifications;
 using Basalt.Server.Types;
 using static Basalt.Server.Commands.CommandFlags;
 
@@ -32,11 +33,20 @@ public static class ListCommands
     internal static int Fill(CommandContext ctx) => ctx.Server.Config.ListMaxListpackSize;
 
     /// <summary>After an in-place change: deletes the key when the list became empty, else reports the change.</summary>
-    internal static void Changed(Database db, ReadOnlySpan<byte> key, RedisList list)
+    /// <summary>After a change that may empty the list: notifies <paramref name="eventName"/>, then deletes an empty list ("del").</summary>
+    internal static void Changed(RedisServer server, Database db, ReadOnlySpan<byte> key, RedisList list, string eventName)
     {
-        if (list.Count == 0) db.Delete(key);
+        KeyspaceEvents.Notify(server, KeyspaceEvents.List, eventName, db.Index, key);
+        if (list.Count == 0)
+        {
+            db.Delete(key);
+            KeyspaceEvents.Notify(server, KeyspaceEvents.Generic, "del", db.Index, key);
+        }
         else db.KeyModified?.Invoke(db, key);
     }
+
+    internal static string PopEvent(bool head) => head ? "lpop" : "rpop";
+    internal static string PushEvent(bool head) => head ? "lpush" : "rpush";
 
     private static void Push(CommandContext ctx, bool head, bool xx)
     {
@@ -55,6 +65,7 @@ public static class ListCommands
             for (int i = 2; i < ctx.Count; i++) list.Push(ctx.Arg(i), head, fill);
             ctx.Db.KeyModified?.Invoke(ctx.Db, ctx.Arg(1));
         }
+        KeyspaceEvents.Notify(ctx, KeyspaceEvents.List, PushEvent(head), ctx.Arg(1));
         ctx.Server.Dirty += ctx.Count - 2;
         ctx.Reply.WriteInteger(list.Count);
     }
@@ -89,7 +100,7 @@ public static class ListCommands
             for (long i = 0; i < n; i++) list.PopTo(ctx.Reply, head);
             ctx.Server.Dirty += n;
         }
-        Changed(ctx.Db, key, list);
+        Changed(ctx.Server, ctx.Db, key, list, PopEvent(head));
     }
 
     private static void LLen(CommandContext ctx)
@@ -134,6 +145,7 @@ public static class ListCommands
         if (index < 0 || index >= list.Count) { ctx.Reply.WriteError(Errors.OutOfRange); return; }
         list.Set(index, ctx.Arg(3), Fill(ctx));
         ctx.Db.KeyModified?.Invoke(ctx.Db, key);
+        KeyspaceEvents.Notify(ctx, KeyspaceEvents.List, "lset", key);
         ctx.Server.Dirty++;
         ctx.Reply.WriteOk();
     }
@@ -149,6 +161,7 @@ public static class ListCommands
         if (list is null) { ctx.Reply.WriteInteger(0); return; }
         if (!list.Insert(ctx.Arg(3), after, ctx.Arg(4), Fill(ctx))) { ctx.Reply.WriteInteger(-1); return; }
         ctx.Db.KeyModified?.Invoke(ctx.Db, key);
+        KeyspaceEvents.Notify(ctx, KeyspaceEvents.List, "linsert", key);
         ctx.Server.Dirty++;
         ctx.Reply.WriteInteger(list.Count);
     }
@@ -162,7 +175,7 @@ public static class ListCommands
         long removed = list.Remove(ctx.Arg(3), count);
         if (removed > 0)
         {
-            Changed(ctx.Db, key, list);
+            Changed(ctx.Server, ctx.Db, key, list, "lrem");
             ctx.Server.Dirty += removed;
         }
         ctx.Reply.WriteInteger(removed);
@@ -188,7 +201,7 @@ public static class ListCommands
         }
         list.RemoveHead(ltrim);
         list.RemoveTail(rtrim);
-        Changed(ctx.Db, key, list);
+        Changed(ctx.Server, ctx.Db, key, list, "ltrim");
         ctx.Server.Dirty += ltrim + rtrim;
         ctx.Reply.WriteOk();
     }
@@ -297,7 +310,8 @@ public static class ListCommands
             dst.Push(value, toHead, fill);
             db.KeyModified?.Invoke(db, dstKey);
         }
-        Changed(db, srcKey, src);
+        KeyspaceEvents.Notify(server, KeyspaceEvents.List, PushEvent(toHead), db.Index, dstKey);
+        Changed(server, db, srcKey, src, PopEvent(fromHead));
         server.Dirty += 2;
         return value;
     }

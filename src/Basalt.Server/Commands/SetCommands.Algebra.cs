@@ -25,8 +25,8 @@ public static partial class SetCommands
         sets = new RedisSet?[n];
         for (int j = 0; j < n; j++)
         {
-            bool ok = write ? ctx.TryLookupForWrite(ctx.Arg(first + j), out sets[j]) : ctx.TryLookup(ctx.Arg(first + j), out sets[j]);
-            if (!ok) return false;
+            // Redis reads the sources as reads even for the STORE forms (hits/misses and "keymiss" count).
+            if (!ctx.TryLookup(ctx.Arg(first + j), out sets[j])) return false;
         }
         return true;
     }
@@ -38,11 +38,13 @@ public static partial class SetCommands
         if (result.Count > 0)
         {
             db.Set(ctx.Arg(1), result);
+            // The command name is the event: sinterstore, sunionstore, sdiffstore.
+            Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Set, ctx.Command.Name, ctx.Arg(1));
             ctx.Reply.WriteInteger(result.Count);
         }
         else
         {
-            db.Delete(ctx.Arg(1));
+            if (db.Delete(ctx.Arg(1))) Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Generic, "del", ctx.Arg(1));
             ctx.Reply.WriteInteger(0);
         }
         ctx.Server.Dirty++;

@@ -38,6 +38,7 @@ public static partial class SetCommands
         for (int i = 2; i < ctx.Count; i++)
             if (s.Add(ctx.Arg(i), max)) added++;
         if (added > 0 && !created) HashCommands.Modified(ctx, ctx.Arg(1));
+        if (added > 0) Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Set, "sadd", ctx.Arg(1));
         ctx.Server.Dirty += added;
         ctx.Reply.WriteInteger(added);
     }
@@ -54,8 +55,7 @@ public static partial class SetCommands
         }
         if (removed > 0)
         {
-            if (s.Count == 0) ctx.Db.Delete(ctx.Arg(1)); else HashCommands.Modified(ctx, ctx.Arg(1));
-            ctx.Server.Dirty += removed;
+            AfterRemoval(ctx, s, removed, "srem");
         }
         ctx.Reply.WriteInteger(removed);
     }
@@ -158,7 +158,7 @@ public static partial class SetCommands
             if (!ctx.TryLookupForWrite<RedisSet>(ctx.Arg(1), out var one)) return;
             if (one is null) { w.WriteNull(); return; }
             var m = one.PopRandom(Random.Shared);
-            AfterRemoval(ctx, one, 1);
+            AfterRemoval(ctx, one, 1, "spop");
             w.WriteBulk(m);
             return;
         }
@@ -171,19 +171,27 @@ public static partial class SetCommands
         {
             WriteSet(ctx, s);
             int n = s.Count;
+            Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Set, "spop", ctx.Arg(1));
             ctx.Db.Delete(ctx.Arg(1));
+            Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Generic, "del", ctx.Arg(1));
             ctx.Server.Dirty += n;
             return;
         }
         var rng = Random.Shared;
         w.WriteSetHeader(count);
         for (long i = 0; i < count; i++) w.WriteBulk(s.PopRandom(rng));
-        AfterRemoval(ctx, s, (int)count);
+        AfterRemoval(ctx, s, (int)count, "spop");
     }
 
-    private static void AfterRemoval(CommandContext ctx, RedisSet s, int removed)
+    private static void AfterRemoval(CommandContext ctx, RedisSet s, int removed, string eventName)
     {
-        if (s.Count == 0) ctx.Db.Delete(ctx.Arg(1)); else HashCommands.Modified(ctx, ctx.Arg(1));
+        Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Set, eventName, ctx.Arg(1));
+        if (s.Count == 0)
+        {
+            ctx.Db.Delete(ctx.Arg(1));
+            Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Generic, "del", ctx.Arg(1));
+        }
+        else HashCommands.Modified(ctx, ctx.Arg(1));
         ctx.Server.Dirty += removed;
     }
 
@@ -202,18 +210,19 @@ public static partial class SetCommands
             return;
         }
         if (!src.Remove(member)) { ctx.Reply.WriteInteger(0); return; }
-        if (src.Count == 0) db.Delete(ctx.Arg(1)); else HashCommands.Modified(ctx, ctx.Arg(1));
-        ctx.Server.Dirty++;
+        AfterRemoval(ctx, src, 1, "srem");
         if (dst is null)
         {
             dst = new RedisSet();
             dst.Add(member, MaxIntset(ctx));
             db.Add(ctx.ArgBytes(2), dst);
+            Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Set, "sadd", ctx.Arg(2));
             ctx.Server.Dirty++;
         }
         else if (dst.Add(member, MaxIntset(ctx)))
         {
             HashCommands.Modified(ctx, ctx.Arg(2));
+            Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Set, "sadd", ctx.Arg(2));
             ctx.Server.Dirty++;
         }
         ctx.Reply.WriteInteger(1);

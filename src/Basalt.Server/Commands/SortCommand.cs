@@ -54,7 +54,8 @@ public static class SortCommand
         var db = ctx.Db;
         var stats = ctx.Server.Stats;
         var src = db.Lookup(ctx.Arg(1));
-        if (src is null) stats.KeyspaceMisses++; else stats.KeyspaceHits++;
+        if (src is null) { stats.KeyspaceMisses++; Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.KeyMiss, "keymiss", ctx.Arg(1)); }
+        else stats.KeyspaceHits++;
         if (src is not null && src is not RedisList && src is not RedisSet && !Zset.IsZset(src))
         {
             ctx.WrongType();
@@ -210,9 +211,14 @@ public static class SortCommand
                 }
             }
             db.Set(dstKey, dst);
+            Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.List, "sortstore", dstKey);
             ctx.Server.Dirty += outputLen;
         }
-        else if (db.Delete(dstKey)) ctx.Server.Dirty++;
+        else if (db.Delete(dstKey))
+        {
+            Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Generic, "del", dstKey);
+            ctx.Server.Dirty++;
+        }
         ctx.Reply.WriteInteger(outputLen);
     }
 

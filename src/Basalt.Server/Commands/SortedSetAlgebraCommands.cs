@@ -63,7 +63,11 @@ public static class SortedSetAlgebraCommands
         {
             var key = ctx.Arg(numkeysIdx + 1 + i);
             var obj = ctx.Db.Lookup(key);
-            if (!store) { if (obj is null) ctx.Server.Stats.KeyspaceMisses++; else ctx.Server.Stats.KeyspaceHits++; }
+            // Sources are read lookups for the STORE forms too (Redis 7.0.15 counts their misses).
+            {
+                if (obj is null) { ctx.Server.Stats.KeyspaceMisses++; Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.KeyMiss, "keymiss", key); }
+                else ctx.Server.Stats.KeyspaceHits++;
+            }
             var s = new Source { Order = i };
             if (obj is RedisSortedSet z) s.Z = z;
             else if (obj is RedisSet set) s.Set = set;

@@ -59,9 +59,14 @@ public static class SortedSetCommands
     }
 
     /// <summary>After a write to an existing set: deletes it when empty, else signals the modification.</summary>
-    internal static void AfterWrite(CommandContext ctx, ReadOnlySpan<byte> key, RedisSortedSet z)
+    internal static void AfterWrite(CommandContext ctx, ReadOnlySpan<byte> key, RedisSortedSet z, string eventName)
     {
-        if (z.Count == 0) ctx.Db.Delete(key);
+        Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.ZSet, eventName, key);
+        if (z.Count == 0)
+        {
+            ctx.Db.Delete(key);
+            Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Generic, "del", key);
+        }
         else ctx.Db.KeyModified?.Invoke(ctx.Db, key);
     }
 
@@ -123,6 +128,7 @@ public static class SortedSetCommands
         }
         if (created) { if (z.Count > 0) ctx.Db.Add(ctx.ArgBytes(1), z); }
         else if (added + updated > 0) ctx.Db.KeyModified?.Invoke(ctx.Db, key);
+        if (added + updated > 0) Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.ZSet, incr ? "zincr" : "zadd", key);
         ctx.Server.Dirty += added + updated;
         if (incr)
         {
@@ -142,7 +148,11 @@ public static class SortedSetCommands
         if (outcome == ZAddOutcome.NaN) { ctx.Reply.WriteError(NaNScore); return; }
         if (created) ctx.Db.Add(ctx.ArgBytes(1), z);
         else if (outcome != ZAddOutcome.Unchanged) ctx.Db.KeyModified?.Invoke(ctx.Db, key);
-        if (outcome != ZAddOutcome.Unchanged) ctx.Server.Dirty++;
+        if (outcome != ZAddOutcome.Unchanged)
+        {
+            Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.ZSet, "zincr", key);
+            ctx.Server.Dirty++;
+        }
         ctx.Reply.WriteDouble(score);
     }
 
@@ -153,7 +163,7 @@ public static class SortedSetCommands
         if (z is null) { ctx.Reply.WriteInteger(0); return; }
         long deleted = 0;
         for (int i = 2; i < ctx.Count && z.Count > 0; i++) if (z.Remove(ctx.Arg(i))) deleted++;
-        if (deleted > 0) AfterWrite(ctx, key, z);
+        if (deleted > 0) AfterWrite(ctx, key, z, "zrem");
         ctx.Server.Dirty += deleted;
         ctx.Reply.WriteInteger(deleted);
     }
@@ -198,7 +208,13 @@ public static class SortedSetCommands
         z.Collect(max ? z.Count - 1 : 0, n, max, raw);
         foreach (var it in raw) { var m = it.CopyMember(); items.Add(new ZItem(m, 0, m.Length, it.Score)); }
         if (max) z.RemoveRanks(z.Count - n, z.Count - 1); else z.RemoveRanks(0, n - 1);
-        if (z.Count == 0) db.Delete(key); else db.KeyModified?.Invoke(db, key);
+        Notifications.KeyspaceEvents.Notify(server, Notifications.KeyspaceEvents.ZSet, max ? "zpopmax" : "zpopmin", db.Index, key);
+        if (z.Count == 0)
+        {
+            db.Delete(key);
+            Notifications.KeyspaceEvents.Notify(server, Notifications.KeyspaceEvents.Generic, "del", db.Index, key);
+        }
+        else db.KeyModified?.Invoke(db, key);
         server.Dirty += n;
     }
 

@@ -132,9 +132,15 @@ public static class SortedSetRangeCommands
         {
             var z = RedisSortedSet.FromSorted(sorted, SortedSetCommands.MaxEntries(ctx), SortedSetCommands.MaxValue(ctx));
             ctx.Db.Set(dst, z);
+            // The command name is the event: zunionstore, zinterstore, zdiffstore, zrangestore.
+            Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.ZSet, ctx.Command.Name, dst);
             ctx.Server.Dirty++;
         }
-        else if (ctx.Db.Delete(dst)) ctx.Server.Dirty++;
+        else if (ctx.Db.Delete(dst))
+        {
+            Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Generic, "del", dst);
+            ctx.Server.Dirty++;
+        }
         ctx.Reply.WriteInteger(sorted.Count);
     }
 
@@ -184,7 +190,7 @@ public static class SortedSetRangeCommands
         }
         else (lo, hi) = type == RangeType.Score ? z.ScoreSpan(sr) : z.LexSpan(lr);
         long removed = hi > lo ? z.RemoveRanks(lo, hi - 1) : 0;
-        if (removed > 0) SortedSetCommands.AfterWrite(ctx, key, z);
+        if (removed > 0) SortedSetCommands.AfterWrite(ctx, key, z, ctx.Command.Name);
         ctx.Server.Dirty += removed;
         ctx.Reply.WriteInteger(removed);
     }

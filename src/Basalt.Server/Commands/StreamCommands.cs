@@ -235,7 +235,9 @@ public static class StreamCommands
         s.Append(id, new FieldReader(ctx, fieldPos, nfields), cfg.StreamNodeMaxBytes, cfg.StreamNodeMaxEntries);
         WriteId(ctx.Reply, id);
         ctx.Server.Dirty++;
-        if (a.Given) s.Trim(a.ByMaxLen, a.MaxLen, a.MinId, a.Approx, a.Limit);
+        Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Stream, "xadd", ctx.Arg(1));
+        if (a.Given && s.Trim(a.ByMaxLen, a.MaxLen, a.MinId, a.Approx, a.Limit) > 0)
+            Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Stream, "xtrim", ctx.Arg(1));
         if (!created) Modified(ctx, 1);
     }
 
@@ -296,6 +298,7 @@ public static class StreamCommands
             else if (first) s.RefreshFirstId();
             ctx.Server.Dirty += deleted;
             Modified(ctx, 1);
+            Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Stream, "xdel", ctx.Arg(1));
         }
         ctx.Reply.WriteInteger(deleted);
     }
@@ -310,6 +313,7 @@ public static class StreamCommands
         {
             ctx.Server.Dirty += deleted;
             Modified(ctx, 1);
+            Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Stream, "xtrim", ctx.Arg(1));
         }
         ctx.Reply.WriteInteger(deleted);
     }
@@ -359,6 +363,7 @@ public static class StreamCommands
         if (entriesAdded != -1) s.EntriesAdded = entriesAdded;
         if (!maxDeleted.IsZero) s.MaxDeletedId = maxDeleted;
         // Redis 7.0.15 does not signal the key here: WATCH survives an XSETID.
+        Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Stream, "xsetid", ctx.Arg(1));
         ctx.Server.Dirty++;
         ctx.Reply.WriteOk();
     }

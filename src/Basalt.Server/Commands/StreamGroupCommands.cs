@@ -114,6 +114,7 @@ public static class StreamGroupCommands
                     ctx.Reply.WriteError("BUSYGROUP Consumer Group name already exists");
                     return;
                 }
+                Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Stream, "xgroup-create", ctx.Arg(2));
                 ctx.Server.Dirty++;
                 ctx.Reply.WriteOk();
                 return;
@@ -136,6 +137,7 @@ public static class StreamGroupCommands
                 }
                 g!.LastId = id;
                 g.EntriesRead = entriesRead;
+                Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Stream, "xgroup-setid", ctx.Arg(2));
                 ctx.Server.Dirty++;
                 ctx.Reply.WriteOk();
                 return;
@@ -146,6 +148,7 @@ public static class StreamGroupCommands
                 if (i < 0) { ctx.Reply.WriteInteger(0); return; }
                 s.Groups.RemoveAt(i);
                 ctx.Server.Dirty++;
+                Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Stream, "xgroup-destroy", ctx.Arg(2));
                 // Readers blocked on this group get their NOGROUP error.
                 ctx.Server.Blocking.SignalKeyAsReady(ctx.Db, ctx.Arg(2));
                 ctx.Reply.WriteInteger(1);
@@ -154,14 +157,20 @@ public static class StreamGroupCommands
             case "createconsumer":
             {
                 bool created = g!.CreateConsumer(ctx.Arg(4), Database.NowMs) is not null;
-                if (created) ctx.Server.Dirty++;
+                if (created)
+                {
+                    ctx.Server.Dirty++;
+                    Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Stream, "xgroup-createconsumer", ctx.Arg(2));
+                }
                 ctx.Reply.WriteInteger(created ? 1 : 0);
                 return;
             }
             case "delconsumer":
             {
-                long pending = g!.DeleteConsumer(ctx.Arg(4));
+                bool existed = g!.FindConsumer(ctx.Arg(4)) >= 0;
+                long pending = g.DeleteConsumer(ctx.Arg(4));
                 ctx.Server.Dirty++;
+                if (existed) Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Stream, "xgroup-delconsumer", ctx.Arg(2));
                 ctx.Reply.WriteInteger(pending);
                 return;
             }
@@ -351,7 +360,11 @@ public static class StreamGroupCommands
             }
             if (nack is null) continue;
             if (nack.Consumer is not null && minIdle != 0 && now - nack.DeliveryTime < minIdle) continue;
-            consumer ??= g.LookupOrCreateConsumer(ctx.Arg(3), now, out _);
+            if (consumer is null)
+            {
+                consumer = g.LookupOrCreateConsumer(ctx.Arg(3), now, out bool created);
+                if (created) Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Stream, "xgroup-createconsumer", ctx.Arg(1));
+            }
             if (nack.Consumer != consumer) nack.Consumer?.Pel.Remove(id);
             nack.DeliveryTime = deliveryTime;
             if (retryCount >= 0) nack.DeliveryCount = retryCount;
@@ -422,7 +435,8 @@ public static class StreamGroupCommands
             }
             pos++;
             if (minIdle != 0 && now - nack.DeliveryTime < minIdle) continue;
-            var consumer = g.LookupOrCreateConsumer(ctx.Arg(3), now, out _);
+            var consumer = g.LookupOrCreateConsumer(ctx.Arg(3), now, out bool created);
+            if (created) Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Stream, "xgroup-createconsumer", ctx.Arg(1));
             if (nack.Consumer != consumer) nack.Consumer?.Pel.Remove(id);
             nack.DeliveryTime = now;
             if (!justId) nack.DeliveryCount++;

@@ -153,7 +153,11 @@ public static class StreamReadCommands
             }
             var g = groups[k]!;
             var consumer = g.LookupOrCreateConsumer(ctx.Arg(groupArg + 1), now, out bool created);
-            if (created) ctx.Server.Dirty++;
+            if (created)
+            {
+                ctx.Server.Dirty++;
+                Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Stream, "xgroup-createconsumer", ctx.Arg(streamsArg + k));
+            }
             if (history) WriteFromConsumerPel(body, s, consumer, start, count, now);
             else DeliverNew(body, s, g, consumer, start, count, noAck, now);
             ctx.Server.Dirty++;
@@ -219,7 +223,11 @@ public static class StreamReadCommands
         long now = Database.NowMs;
         var consumer = g.LookupOrCreateConsumer(wait.Consumer, now, out bool created);
         var server = b.Client.Server;
-        if (created) server.Dirty++;
+        if (created)
+        {
+            server.Dirty++;
+            Notifications.KeyspaceEvents.Notify(server, Notifications.KeyspaceEvents.Stream, "xgroup-createconsumer", db.Index, key);
+        }
         DeliverNew(w, s, g, consumer, start, wait.Count, wait.NoAck, now);
         server.Dirty++;
         return true;

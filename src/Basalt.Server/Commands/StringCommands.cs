@@ -33,7 +33,7 @@ public static class StringCommands
     internal static bool TryGetString(CommandContext ctx, ReadOnlySpan<byte> key, out byte[]? value)
     {
         var obj = ctx.Db.Lookup(key);
-        if (obj is null) { value = null; ctx.Server.Stats.KeyspaceMisses++; return true; }
+        if (obj is null) { value = null; ctx.Server.Stats.KeyspaceMisses++; Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.KeyMiss, "keymiss", key); return true; }
         ctx.Server.Stats.KeyspaceHits++;
         if (obj is byte[] b) { value = b; return true; }
         value = null;
@@ -79,6 +79,7 @@ public static class StringCommands
         if (existed && slot is byte[] old && old.Length == value.Length) value.CopyTo(old);
         else slot = value.ToArray();
         if (existed && !keepTtl && db.Expires.Count > 0) db.Expires.Remove(key);
+        if (!existed) db.KeyAdded?.Invoke(db, key);
         db.KeyModified?.Invoke(db, key);
     }
 
@@ -163,7 +164,12 @@ public static class StringCommands
             db.Lookup(key, touch: false); // drop an expired key first so KEEPTTL cannot revive its TTL
         }
         StoreString(db, key, value, (flags & SetFlags.KeepTtl) != 0);
-        if (expireAt >= 0) db.SetExpire(key, expireAt);
+        Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.String, "set", key);
+        if (expireAt >= 0)
+        {
+            db.SetExpire(key, expireAt);
+            Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Generic, "expire", key);
+        }
         ctx.Server.Dirty++;
         if (intReply) ctx.Reply.WriteInteger(1);
         else if ((flags & SetFlags.Get) == 0) ctx.Reply.WriteOk();
@@ -183,6 +189,7 @@ public static class StringCommands
         if (!TryGetString(ctx, key, out var old)) return;
         if (old is null) ctx.Reply.WriteNull(); else ctx.Reply.WriteBulk(old);
         StoreString(ctx.Db, key, ctx.Arg(2), keepTtl: false);
+        Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.String, "set", key);
         ctx.Server.Dirty++;
     }
 
@@ -193,6 +200,7 @@ public static class StringCommands
         if (old is null) { ctx.Reply.WriteNull(); return; }
         ctx.Reply.WriteBulk(old);
         ctx.Db.Delete(key);
+        Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Generic, "del", key);
         ctx.Server.Dirty++;
     }
 
@@ -211,17 +219,20 @@ public static class StringCommands
         if (absolute && expireAt <= Database.NowMs)
         {
             db.Delete(key); // an absolute time already passed deletes the key
+            Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Generic, "del", key);
             ctx.Server.Dirty++;
         }
         else if (expireAt >= 0)
         {
             db.SetExpire(key, expireAt);
             db.KeyModified?.Invoke(db, key);
+            Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Generic, "expire", key);
             ctx.Server.Dirty++;
         }
         else if ((flags & SetFlags.Persist) != 0 && db.Persist(key))
         {
             db.KeyModified?.Invoke(db, key);
+            Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Generic, "persist", key);
             ctx.Server.Dirty++;
         }
     }
@@ -233,7 +244,8 @@ public static class StringCommands
         for (int i = 1; i < ctx.Count; i++)
         {
             var obj = db.Lookup(ctx.Arg(i));
-            if (obj is null) ctx.Server.Stats.KeyspaceMisses++; else ctx.Server.Stats.KeyspaceHits++;
+            if (obj is null) { ctx.Server.Stats.KeyspaceMisses++; Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.KeyMiss, "keymiss", ctx.Arg(i)); }
+            else ctx.Server.Stats.KeyspaceHits++;
             if (obj is byte[] b) ctx.Reply.WriteBulk(b); else ctx.Reply.WriteNull();
         }
     }
@@ -258,6 +270,7 @@ public static class StringCommands
             var key = ctx.Arg(i);
             if (db.Expires.Count > 0) db.Lookup(key, touch: false);
             StoreString(db, key, ctx.Arg(i + 1), keepTtl: false);
+            Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.String, "set", key);
         }
         ctx.Server.Dirty += (ctx.Count - 1) / 2;
         if (nx) ctx.Reply.WriteInteger(1); else ctx.Reply.WriteOk();
@@ -284,6 +297,7 @@ public static class StringCommands
             db.Set(key, grown, keepTtl: true);
             total = grown.Length;
         }
+        Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.String, "append", key);
         ctx.Server.Dirty++;
         ctx.Reply.WriteInteger(total);
     }
@@ -337,6 +351,7 @@ public static class StringCommands
             db.Set(key, grown, keepTtl: true);
             old = grown;
         }
+        Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.String, "setrange", key);
         ctx.Server.Dirty++;
         ctx.Reply.WriteInteger(old.Length);
     }

@@ -44,6 +44,7 @@ public static class StringCounterCommands
         Span<byte> tmp = stackalloc byte[24];
         int n = RespNumbers.FormatInt64(value, tmp);
         StringCommands.StoreString(ctx.Db, key, tmp[..n], keepTtl: true);
+        Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.String, "incrby", key);
         ctx.Server.Dirty++;
         ctx.Reply.WriteInteger(value);
     }
@@ -66,6 +67,7 @@ public static class StringCounterCommands
         }
         var text = System.Text.Encoding.ASCII.GetBytes(sum.ToHumanString());
         StringCommands.StoreString(ctx.Db, key, text, keepTtl: true);
+        Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.String, "incrbyfloat", key);
         ctx.Server.Dirty++;
         ctx.Reply.WriteBulk(text);
     }

@@ -16,6 +16,9 @@ public sealed class Database
     /// <summary>Called for every key that is modified (WATCH, client tracking, notifications hook in here).</summary>
     public Action<Database, ReadOnlySpan<byte>>? KeyModified;
 
+    /// <summary>Called when a key is created (keyspace "new" notifications).</summary>
+    public Action<Database, ReadOnlySpan<byte>>? KeyAdded;
+
     /// <summary>Called when a key is removed because its TTL passed (for propagation of a DEL and stats).</summary>
     public Action<Database, byte[]>? KeyExpired;
 
@@ -74,6 +77,7 @@ public sealed class Database
         ref object slot = ref Keys.GetValueRefOrAdd(key, out bool existed);
         slot = value;
         if (existed && !keepTtl && Expires.Count > 0) Expires.Remove(key);
+        if (!existed) KeyAdded?.Invoke(this, key);
         KeyModified?.Invoke(this, key);
     }
 
@@ -82,6 +86,7 @@ public sealed class Database
     {
         ref object slot = ref Keys.GetValueRefOrAdd(key, out _, key);
         slot = value;
+        KeyAdded?.Invoke(this, key);
         KeyModified?.Invoke(this, key);
     }
 
