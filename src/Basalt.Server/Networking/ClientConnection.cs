@@ -181,6 +181,8 @@ public sealed class ClientConnection
             int c = _batchNext;
             for (; c < commands; c++)
             {
+                // A client killed (CLIENT KILL, limits) while its input was in flight runs nothing more, as in Redis.
+                if (Client.Has(ClientFlags.CloseAsap)) { c = commands; break; }
                 if (_server.PausedUntilMs != 0 && MustWaitForPause(c)) { _paused = true; break; }
                 _server.Dispatcher.Execute(Client, _recv, args, _cmdStarts[c], _cmdCounts[c]);
                 if (_server.Blocking.HasReadyKeys) _server.Blocking.ServeReadyKeys();
