@@ -20,14 +20,14 @@ public class KeyspaceNotificationTests : IClassFixture<DifferentialFixture>
 
     private static readonly string[] Generic =
     [
-        "set a 1", "set b 1 ex 100", "del b nosuch", "expire a 100", "pexpire a 100", "expire a 100 nx", "persist a", "persist a",
+        "set a 1", "set b 1 ex 100", "del b nosuch", "expire a 100", "pexpire a 100000", "expire a 100 nx", "persist a", "persist a",
         "expire a -1", "set e 1", "rename e e2", "set f 1", "rename e2 f", "renamenx f g", "move f 1", "set g 1",
         "copy g g3", "copy g g3 replace", "copy g g3 db 2", "getex g pxat 1", "set h 1", "getdel h", "getdel h",
     ];
 
     private static readonly string[] Strings =
     [
-        "set a 1", "set a 2 get", "setex c 100 x", "psetex c 100 x", "setnx d 1", "setnx d 2", "mset e 1 f 2", "msetnx g 1 h 1",
+        "set a 1", "set a 2 get", "setex c 100 x", "psetex c 100000 x", "setnx d 1", "setnx d 2", "mset e 1 f 2", "msetnx g 1 h 1",
         "getset a 3", "append a x", "append zz y", "setrange a 1 yy", "setrange a 0 \"\"", "incr n", "decr n", "incrby n 5",
         "decrby n 2", "incrbyfloat fl 1.5", "getex a ex 100", "getex a persist", "getex a", "set xx 1 keepttl",
         "set xx 1 pxat 1", "incr a",
