@@ -14,6 +14,7 @@ namespace Basalt.Tests.Support;
 ///                                    through unchanged and "\xNN" inside double quotes gives any byte
 ///   ~ HELLO 3                      — "~ " prefix: integer replies (":123") are compared as ":#"
 ///                                    (for values that legitimately differ, like client ids)
+///   !HELLO 2                       — "!" prefix: sent to both servers, replies not compared (set-up lines)
 /// Each file starts on fresh connections after FLUSHALL, in db 0, with RESP2.
 /// </summary>
 public static class CorpusRunner
@@ -49,13 +50,15 @@ public static class CorpusRunner
             {
                 string line = lines[i].Trim();
                 if (line.Length == 0 || line[0] == '#') continue;
-                bool maskInts = false;
+                bool maskInts = false, compare = true;
                 if (line.StartsWith("~ ", StringComparison.Ordinal)) { maskInts = true; line = line[2..]; }
+                else if (line[0] == '!') { compare = false; line = line[1..]; }
                 var argv = ConfigFileParser.SplitArgs(line);
                 if (argv is null) throw new FormatException($"{name}:{i + 1}: unbalanced quotes: {line}");
                 if (argv.Count == 0) continue;
                 var args = argv.Select(a => (object)Encoding.Latin1.GetBytes(a)).ToArray();
                 string br = Exchange(ref b, basalt, args), rr = Exchange(ref r, redis, args);
+                if (!compare) continue;
                 if (maskInts) { br = MaskIntegers(br); rr = MaskIntegers(rr); }
                 if (br != rr) diffs.Add(new Difference(name, i + 1, line, br, rr));
             }
