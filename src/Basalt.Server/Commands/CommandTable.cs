@@ -36,6 +36,7 @@ public sealed class CommandTable
         ConfigCommands.Register(t);
         IntrospectionCommands.Register(t);
         DebugCommands.Register(t);
+        PersistenceCommands.Register(t);
         HashCommands.Register(t);
         SetCommands.Register(t);
         SortedSetCommands.Register(t);
