@@ -127,7 +127,7 @@ public static class StructLibrary
                     case (byte)'b': case (byte)'B': case (byte)'h': case (byte)'H':
                     case (byte)'l': case (byte)'L': case (byte)'T': case (byte)'i': case (byte)'I':
                     {
-                        if (!TryToNumber(L, arg, out double n)) return TypeError(L, arg, arg, "pack", "number");
+                        if (!TryToNumber(L, arg, out double n)) return PackTypeError(L, arg, "number");
                         arg++;
                         PutInteger(buf, n, h.Little, (int)size);
                         break;
@@ -137,7 +137,7 @@ public static class StructLibrary
                         break;
                     case (byte)'f':
                     {
-                        if (!TryToNumber(L, arg, out double n)) return TypeError(L, arg, arg, "pack", "number");
+                        if (!TryToNumber(L, arg, out double n)) return PackTypeError(L, arg, "number");
                         arg++;
                         Span<byte> b = stackalloc byte[4];
                         BitConverter.TryWriteBytes(b, (float)n);
@@ -147,7 +147,7 @@ public static class StructLibrary
                     }
                     case (byte)'d':
                     {
-                        if (!TryToNumber(L, arg, out double n)) return TypeError(L, arg, arg, "pack", "number");
+                        if (!TryToNumber(L, arg, out double n)) return PackTypeError(L, arg, "number");
                         arg++;
                         Span<byte> b = stackalloc byte[8];
                         BitConverter.TryWriteBytes(b, n);
@@ -157,7 +157,7 @@ public static class StructLibrary
                     }
                     case (byte)'c': case (byte)'s':
                     {
-                        if (!TryCheckBytes(L, arg, out var s)) return TypeError(L, arg, arg, "pack", "string");
+                        if (!TryCheckBytes(L, arg, out var s)) return PackTypeError(L, arg, "string");
                         arg++;
                         if (size == 0) size = s.Length;
                         // The library reports the argument after the string here.
@@ -177,6 +177,12 @@ public static class StructLibrary
         PushBytes(L, buf.Span);
         return 1;
     }
+
+    /// <summary>pack pushes a nil marker after its arguments, so a missing argument is reported as "got nil".</summary>
+    private static int PackTypeError(IntPtr L, int arg, string expected) =>
+        Lua.FromIntPtr(L).IsNone(arg)
+            ? ArgError(L, arg, "pack", $"{expected} expected, got nil")
+            : TypeError(L, arg, arg, "pack", expected);
 
     private static void PutInteger(ByteBuf buf, double n, bool little, int size)
     {
