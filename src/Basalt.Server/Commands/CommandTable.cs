@@ -45,6 +45,7 @@ public sealed class CommandTable
         PubSubCommands.Register(t);
         TransactionCommands.Register(t);
         StreamCommands.Register(t);
+        DumpRestoreCommands.Register(t);
         CommandMetadata.Attach(t);
         return t;
     }
