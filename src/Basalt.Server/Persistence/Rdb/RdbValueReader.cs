@@ -203,7 +203,7 @@ public static class RdbValueReader
         var items = new List<(byte[] Member, double Score)>(flat.Count / 2);
         for (int k = 0; k < flat.Count; k += 2)
         {
-            if (!ZNumbers.TryStrtod(flat[k + 1], allowLeadingSpace: false, strict: true, out double s) || double.IsNaN(s))
+            if (!ZNumbers.TryStrtod(flat[k + 1], allowLeadingSpace: false, strict: false, out double s) || double.IsNaN(s))
                 throw i.Error("Bad zset score");
             items.Add((flat[k], s));
         }
