@@ -58,7 +58,13 @@ internal sealed class PropagationHarness
 
     public Client ClientN(int n)
     {
-        if (!_clients.TryGetValue(n, out var c)) _clients[n] = c = new Client(Server, n) { Authenticated = true };
+        if (!_clients.TryGetValue(n, out var c))
+        {
+            _clients[n] = c = new Client(Server, n) { Authenticated = true };
+            // Clients other than 1 may block, which needs a connection (never connected: nothing is sent).
+            if (n != 1) _ = new Basalt.Server.Networking.ClientConnection(
+                new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp), Server, c);
+        }
         return c;
     }
 
