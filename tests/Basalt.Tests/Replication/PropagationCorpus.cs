@@ -95,6 +95,24 @@ internal static class PropagationCorpus
             "RPUSH l 3 1 2", "SORT l STORE dst", "SORT nol STORE dst", "SORT nol STORE dst2", "SORT l LIMIT 0 1 STORE dst3"],
         ["restore-dump"] = [
             "SET a hello", "DEL a"],
+        ["noops-and-edges"] = [
+            "SET a 1", "RENAME a a", "RENAMENX a a", "COPY a a", "SWAPDB 0 0", "SWAPDB 1 1", "MOVE nokey 1",
+            "LPUSH l a", "LINSERT l AFTER zz v", "LSET l 5 x", "HSET h f v", "HSETNX h f v", "HDEL h zz",
+            "ZADD z GT 1 a", "ZADD z GT 0 a", "ZADD z LT CH 5 a", "ZINCRBY z 0 a", "ZADD z 1 a",
+            "PFADD p", "PFADD p a", "PFCOUNT p", "PFCOUNT p", "PFMERGE p", "SETBIT b 0 0", "SETBIT b 0 0",
+            "BITFIELD b GET u4 0", "BITOP AND dd nokey", "BITOP AND b2 b b", "GETSET a 1", "DEL a", "EXPIRE nokey 10",
+            "PERSIST nokey", "DECRBY nokey 0", "INCRBYFLOAT nokey2 0", "APPEND a \"\"", "APPEND nk \"\"", "SADD sx a",
+            "SMOVE sx sx a", "SMOVE sx sy b", "LMOVE l l LEFT LEFT", "SETRANGE nk 0 \"\"", "HINCRBY h n 0",
+            "HINCRBYFLOAT h m 0", "ZREM nokey a", "SREM nokey a", "LREM nokey 0 a", "LTRIM nokey 0 1", "XDEL nokey 1-1"],
+        ["streams-id-forms"] = [
+            "XADD x5 5 a 1", "XADD x5 5 a 1", "XADD x5 5-* a 1", "XADD x5 MAXLEN ~ 1 LIMIT 10 * a 1",
+            "XTRIM x5 MAXLEN ~ 0 LIMIT 10", "XADD x6 MINID ~ 0 1-1 a 1", "XADD x6 MAXLEN ~ 0 1-2 a 1",
+            "XGROUP CREATE x6 g 0", "XCLAIM x6 g c 0 1-1 LASTID 9-9", "XCLAIM x6 g c 0 1-1 FORCE", "XDEL x6 1-1",
+            "XCLAIM x6 g d 0 1-1", "XAUTOCLAIM x6 g d 0 0"],
+        ["transactions-blocking"] = [
+            "RPUSH l a b", "MULTI", "BLPOP l 0", "BLMOVE l l2 LEFT RIGHT 0", "BZPOPMIN noz 0", "EXEC",
+            "@2 BLPOP bl 0", "MULTI", "RPUSH bl x", "RPUSH other y", "EXEC",
+            "@2 BLMOVE bm bd LEFT RIGHT 0", "SET bd notalist", "RPUSH bm x", "DEL bd", "RPUSH bm2 z"],
         ["transactions"] = [
             "MULTI", "SET a 1", "EXPIRE a 100", "EXEC", "MULTI", "GET a", "EXEC", "MULTI", "SET b 1", "EXEC",
             "MULTI", "INCR a", "INCR b", "GET a", "EXEC", "MULTI", "DEL nokey", "SET c 1", "EXEC",

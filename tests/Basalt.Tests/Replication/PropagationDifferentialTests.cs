@@ -29,6 +29,7 @@ public class PropagationDifferentialTests : IClassFixture<RedisAofFixture>
     {
         var lines = PropagationCorpus.Cases[name];
         var expected = RunOnRedis(lines);
+        Assert.NotEmpty(expected); // a case that propagates nothing on Redis tests nothing
         var actual = RunOnBasalt(lines);
         var e = PropagationText.Mask(expected);
         var a = PropagationText.Mask(actual);
