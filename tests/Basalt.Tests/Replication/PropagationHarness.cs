@@ -29,6 +29,7 @@ internal sealed class RecordingSink : IPropagationSink
         }
         for (int i = 0; i < unit.Count; i++)
         {
+            if ((unit.Targets(i) & PropagateTargets.Aof) == 0) continue; // as the AOF: replica-only ops (PUBLISH) are not written
             if (unit.Db(i) != _db)
             {
                 _db = unit.Db(i);

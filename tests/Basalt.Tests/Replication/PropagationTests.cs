@@ -109,4 +109,26 @@ public class PropagationTests
         h.Call("SET", "k", "w", "KEEPTTL");
         Assert.Equal(["MULTI", "DEL k", "SET k w KEEPTTL", "EXEC"], h.Take());
     }
+
+    private sealed class TargetSink : Basalt.Server.Replication.IPropagationSink
+    {
+        public readonly List<(string Command, Basalt.Server.Replication.PropagateTargets Targets)> Ops = new();
+        public void Feed(Basalt.Server.Replication.PropagationUnit unit)
+        {
+            for (int i = 0; i < unit.Count; i++)
+                Ops.Add((string.Join(' ', PropagationText.Decode(unit.Command(i).ToArray())), unit.Targets(i)));
+        }
+    }
+
+    [Fact]
+    public void Publish_goes_to_replicas_only_and_spublish_nowhere()
+    {
+        var h = new PropagationHarness();
+        var sink = new TargetSink();
+        h.Server.Propagator.AddSink(sink);
+        h.Call("PUBLISH", "ch", "msg");
+        h.Call("SPUBLISH", "ch", "msg");
+        h.Call("SET", "k", "v");
+        Assert.Equal([("PUBLISH ch msg", Basalt.Server.Replication.PropagateTargets.Replicas), ("SET k v", Basalt.Server.Replication.PropagateTargets.All)], sink.Ops);
+    }
 }
