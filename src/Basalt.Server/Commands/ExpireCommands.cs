@@ -75,7 +75,7 @@ public static class ExpireCommands
         {
             db.Delete(key);
             Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Generic, "del", key);
-            if (Rewrites.Begin(ctx)) Rewrites.Del(ctx, key);
+            if (Rewrites.Begin(ctx)) Rewrites.Del(ctx, key, "lazyfree-lazy-expire");
         }
         else
         {

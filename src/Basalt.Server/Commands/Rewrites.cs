@@ -14,9 +14,13 @@ internal static class Rewrites
         return true;
     }
 
-    /// <summary>DEL key (expire in the past, GETDEL, ...).</summary>
+    /// <summary>DEL key (SPOP of the whole set, ...).</summary>
     public static void Del(CommandContext ctx, ReadOnlySpan<byte> key) =>
         ctx.Propagator.Begin(ctx.Client.DbIndex, 2).Arg("DEL"u8).Arg(key).End();
+
+    /// <summary>DEL key, or UNLINK when the lazyfree directive <paramref name="lazyfreeDirective"/> is on (as Redis picks).</summary>
+    public static void Del(CommandContext ctx, ReadOnlySpan<byte> key, string lazyfreeDirective) =>
+        ctx.Propagator.Begin(ctx.Client.DbIndex, 2).Arg(ctx.Server.Config.GetBool(lazyfreeDirective) ? "UNLINK"u8 : "DEL"u8).Arg(key).End();
 
     /// <summary>PEXPIREAT key ms, plus arguments [from..] of the received command (EXPIRE's NX/XX/GT/LT).</summary>
     public static void PExpireAt(CommandContext ctx, ReadOnlySpan<byte> key, long ms, int from = 0)

@@ -215,7 +215,7 @@ public static class StringCommands
         ctx.Reply.WriteBulk(old);
         ctx.Db.Delete(key);
         Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Generic, "del", key);
-        if (Rewrites.Begin(ctx)) Rewrites.Del(ctx, key);
+        if (Rewrites.Begin(ctx)) Rewrites.Del(ctx, key, "lazyfree-lazy-user-del");
         ctx.Server.Dirty++;
     }
 
@@ -235,7 +235,7 @@ public static class StringCommands
         {
             db.Delete(key); // an absolute time already passed deletes the key
             Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Generic, "del", key);
-            if (Rewrites.Begin(ctx)) Rewrites.Del(ctx, key);
+            if (Rewrites.Begin(ctx)) Rewrites.Del(ctx, key, "lazyfree-lazy-expire");
             ctx.Server.Dirty++;
         }
         else if (expireAt >= 0)

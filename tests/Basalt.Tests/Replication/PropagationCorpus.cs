@@ -113,6 +113,10 @@ internal static class PropagationCorpus
             "RPUSH l a b", "MULTI", "BLPOP l 0", "BLMOVE l l2 LEFT RIGHT 0", "BZPOPMIN noz 0", "EXEC",
             "@2 BLPOP bl 0", "MULTI", "RPUSH bl x", "RPUSH other y", "EXEC",
             "@2 BLMOVE bm bd LEFT RIGHT 0", "SET bd notalist", "RPUSH bm x", "DEL bd", "RPUSH bm2 z"],
+        ["lazyfree-unlink"] = [
+            "CONFIG SET lazyfree-lazy-expire yes", "CONFIG SET lazyfree-lazy-user-del yes", "CONFIG SET lazyfree-lazy-server-del yes",
+            "SET a 1", "EXPIRE a -1", "SET a 1", "GETEX a PXAT 1", "SET a 1", "GETDEL a", "SADD s a b", "SPOP s 5",
+            "SET c 1", "DEL c", "SET c 1", "UNLINK c"],
         ["transactions"] = [
             "MULTI", "SET a 1", "EXPIRE a 100", "EXEC", "MULTI", "GET a", "EXEC", "MULTI", "SET b 1", "EXEC",
             "MULTI", "INCR a", "INCR b", "GET a", "EXEC", "MULTI", "DEL nokey", "SET c 1", "EXEC",

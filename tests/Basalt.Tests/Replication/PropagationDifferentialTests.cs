@@ -54,6 +54,8 @@ public class PropagationDifferentialTests : IClassFixture<RedisAofFixture>
         try
         {
             c1.Call("SELECT", "0");
+            foreach (var lazy in new[] { "expire", "user-del", "server-del", "user-flush", "eviction" })
+                c1.Call("CONFIG", "SET", "lazyfree-lazy-" + lazy, "no");
             c1.Call("FLUSHALL");
             long start = new FileInfo(_fx.AofPath).Length;
             foreach (var line in lines)
