@@ -82,8 +82,8 @@ public static class ExpireCommands
             db.SetExpire(key, when);
             db.KeyModified?.Invoke(db, key);
             Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Generic, "expire", key);
-            // Replicas get the absolute time; the condition flags stay.
-            if (Rewrites.Begin(ctx)) Rewrites.PExpireAt(ctx, key, when, from: 3);
+            // Replicas get the absolute time (PEXPIREAT itself goes as received); the condition flags stay.
+            if ((seconds || !absolute) && Rewrites.Begin(ctx)) Rewrites.PExpireAt(ctx, key, when, from: 3);
         }
         ctx.Server.Dirty++;
         ctx.Reply.WriteInteger(1);

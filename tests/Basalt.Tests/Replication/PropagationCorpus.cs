@@ -21,7 +21,9 @@ internal static class PropagationCorpus
         ["keys-expire"] = [
             "SET a 1", "EXPIRE a 100", "PEXPIRE a 100000", "EXPIREAT a 99999999999", "PEXPIREAT a 9999999999999",
             "EXPIRE a 100 NX", "EXPIRE a 200 XX", "EXPIRE a 50 GT", "EXPIRE a 300 LT", "PERSIST a", "PERSIST a",
-            "EXPIRE nokey 10", "SET b 1", "EXPIRE b -1", "SET c 1", "PEXPIREAT c 1", "SET d 1", "EXPIREAT d 0"],
+            "EXPIRE nokey 10", "SET b 1", "EXPIRE b -1", "SET c 1", "PEXPIREAT c 1", "SET d 1", "EXPIREAT d 0",
+            "SET e 1", "pexpireat e 9999999999999", "expire e 100 xx", "pexpire e 100000 lt", "set f 1 pxat 9999999999999 get",
+            "setex f 100 v", "getex f exat 99999999999", "MULTI", "SETEX g 10 v", "PSETEX h 10 v", "GETEX g PERSIST", "EXEC"],
         ["keys-generic"] = [
             "SET a 1", "SET b 2", "DEL nokey", "DEL a nokey", "UNLINK b nokey", "UNLINK b", "SET a 1",
             "RENAME a b", "RENAME nokey c", "RENAMENX b c", "SET d 1", "RENAMENX c d", "COPY c e", "COPY c e",
@@ -117,6 +119,17 @@ internal static class PropagationCorpus
             "CONFIG SET lazyfree-lazy-expire yes", "CONFIG SET lazyfree-lazy-user-del yes", "CONFIG SET lazyfree-lazy-server-del yes",
             "SET a 1", "EXPIRE a -1", "SET a 1", "GETEX a PXAT 1", "SET a 1", "GETDEL a", "SADD s a b", "SPOP s 5",
             "SET c 1", "DEL c", "SET c 1", "UNLINK c"],
+        ["streams-groups-more"] = [
+            "XADD a 1-1 f v", "XADD a 1-2 f v", "XADD b 2-1 f v", "XGROUP CREATE a g 0", "XGROUP CREATE b g 0",
+            "XREADGROUP GROUP g c COUNT 1 STREAMS a b > >", "XREADGROUP GROUP g d NOACK STREAMS a b > >",
+            "XREADGROUP GROUP g d NOACK STREAMS a b > >", "XGROUP SETID a g 0", "XREADGROUP GROUP g e STREAMS a >",
+            "XGROUP SETID a g 0 ENTRIESREAD 0", "XREADGROUP GROUP g f NOACK COUNT 1 STREAMS a >", "XPENDING a g",
+            "XCLAIM a g c 0 1-1 1-2 9-9 IDLE 100 JUSTID", "XCLAIM a g c 0 1-1 TIME 1000 RETRYCOUNT 9", "XACK a g 1-1 1-2 1-3",
+            "XGROUP CREATECONSUMER a g z", "XGROUP DELCONSUMER a g z", "XGROUP DESTROY a g", "XGROUP DESTROY a g",
+            "XSETID b 5-0 ENTRIESADDED 10 MAXDELETEDID 3-0", "XREADGROUP GROUP g c STREAMS b >"],
+        ["mixed-databases"] = [
+            "SELECT 3", "SET a 1 EX 100", "SELECT 5", "RPUSH l a", "SELECT 3", "@2 BLPOP l 0", "SELECT 0", "MULTI",
+            "SELECT 3", "RPUSH l x", "SELECT 0", "INCRBYFLOAT f 1", "EXEC", "SWAPDB 3 4", "SELECT 4", "GETDEL a"],
         ["transactions"] = [
             "MULTI", "SET a 1", "EXPIRE a 100", "EXEC", "MULTI", "GET a", "EXEC", "MULTI", "SET b 1", "EXEC",
             "MULTI", "INCR a", "INCR b", "GET a", "EXEC", "MULTI", "DEL nokey", "SET c 1", "EXEC",
