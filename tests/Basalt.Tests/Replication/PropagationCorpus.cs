@@ -130,6 +130,12 @@ internal static class PropagationCorpus
         ["mixed-databases"] = [
             "SELECT 3", "SET a 1 EX 100", "SELECT 5", "RPUSH l a", "SELECT 3", "@2 BLPOP l 0", "SELECT 0", "MULTI",
             "SELECT 3", "RPUSH l x", "SELECT 0", "INCRBYFLOAT f 1", "EXEC", "SWAPDB 3 4", "SELECT 4", "GETDEL a"],
+        ["bits-hll-edges"] = [
+            "BITFIELD nb SET u8 0 0", "BITFIELD nb SET u8 0 0", "BITFIELD nb INCRBY u8 0 0", "BITFIELD_RO nb GET u8 0",
+            "BITFIELD nb2 OVERFLOW FAIL INCRBY u2 0 5", "SETBIT nb3 0 0", "BITOP NOT nb4 nokey", "BITOP OR nb5 nb nb",
+            "PFADD hl", "PFADD hl", "PFADD hl a b", "PFMERGE hl", "PFMERGE hl2 nokey", "PFCOUNT nokey", "PFCOUNT hl", "PFCOUNT hl",
+            "APPEND s abc", "SETRANGE s 10 x", "GETRANGE s 0 -1", "LCS s s", "STRLEN s", "GEOADD g 1 1 m", "GEOSEARCHSTORE g2 g FROMMEMBER m BYBOX 10 10 km STOREDIST",
+            "GEORADIUSBYMEMBER g m 10 km STORE g3", "GEOADD g XX CH 2 2 m 3 3 n"],
         ["transactions"] = [
             "MULTI", "SET a 1", "EXPIRE a 100", "EXEC", "MULTI", "GET a", "EXEC", "MULTI", "SET b 1", "EXEC",
             "MULTI", "INCR a", "INCR b", "GET a", "EXEC", "MULTI", "DEL nokey", "SET c 1", "EXEC",
