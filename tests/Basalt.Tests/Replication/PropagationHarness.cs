@@ -15,30 +15,9 @@ internal sealed class RecordingSink : IPropagationSink
 
     public RecordingSink(int selectedDb = 0) => _db = selectedDb;
 
-    public void Feed(PropagationUnit unit)
-    {
-        // Redis 7.0 selects the first op's database before MULTI.
-        if (unit.Transaction)
-        {
-            if (unit.Count > 0 && unit.Db(0) != _db)
-            {
-                _db = unit.Db(0);
-                _bytes.AddRange(PropagationFrames.Select(_db).ToArray());
-            }
-            _bytes.AddRange(PropagationFrames.Multi.ToArray());
-        }
-        for (int i = 0; i < unit.Count; i++)
-        {
-            if ((unit.Targets(i) & PropagateTargets.Aof) == 0) continue; // as the AOF: replica-only ops (PUBLISH) are not written
-            if (unit.Db(i) != _db)
-            {
-                _db = unit.Db(i);
-                _bytes.AddRange(PropagationFrames.Select(_db).ToArray());
-            }
-            _bytes.AddRange(unit.Command(i).ToArray());
-        }
-        if (unit.Transaction) _bytes.AddRange(PropagationFrames.Exec.ToArray());
-    }
+    // As the AOF: replica-only ops (PUBLISH) are not written.
+    public void Feed(PropagationUnit unit) =>
+        PropagationFrames.Emit(unit, PropagateTargets.Aof, ref _db, bytes => _bytes.AddRange(bytes.ToArray()));
 
     public byte[] Take()
     {
