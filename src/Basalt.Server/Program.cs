@@ -50,6 +50,13 @@ namespace Basalt.Server
             // up can rely on both (a signal sent right after the first PONG must still shut down cleanly).
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => OnSignal(ctx, server, "SIGTERM"));
             using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => OnSignal(ctx, server, "SIGINT"));
+            try
+            {
+                // AOF when appendonly is yes (the RDB file is ignored then, as in Redis); RDB loading goes in the else branch.
+                if (!Basalt.Server.Persistence.Aof.AofLoader.TryLoad(server)) { }
+                server.Aof.OpenOnStartup();
+            }
+            catch (Basalt.Server.Persistence.Aof.AofFatalException) { return 1; }
             var listener = new Listener(server);
             server.Listener = listener;
             WritePidFile(config);
@@ -68,6 +75,7 @@ namespace Basalt.Server
             Log.Warning("Server initialized");
             var cron = new ServerCron(server);
             cron.Tick += s => s.Dispatcher.Introspection.CronTick();
+            cron.Tick += s => s.Aof.Cron();
             cron.Start();
             Log.Notice("Ready to accept connections");
 

@@ -20,6 +20,7 @@ public sealed class RedisServer
         Commands = CommandTable.CreateDefault();
         Propagator = new Replication.Propagator();
         Snapshot = new Persistence.SnapshotCoordinator(this);
+        Aof = new Persistence.Aof.AofManager(this);
         Dispatcher = new Dispatcher(this);
         // Keys removed without a command (expiry, eviction) reach AOF and replicas as DELs, in order.
         Dispatcher.Evictor.KeyEvicted += (db, key) => { if (Propagator.Active) Propagator.PropagateDeletion(db.Index, key, unlink: false); };
@@ -48,6 +49,10 @@ public sealed class RedisServer
     public Replication.Propagator Propagator { get; }
     /// <summary>Point-in-time iteration of the keyspace for BGSAVE/AOF rewrite/full sync, without fork or copy.</summary>
     public Persistence.SnapshotCoordinator Snapshot { get; }
+    /// <summary>The append-only file (idle while appendonly is no).</summary>
+    public Persistence.Aof.AofManager Aof { get; }
+    /// <summary>Raised under the execution lock right before a connection sends the replies of its batch (AOF write/fsync).</summary>
+    public Action? BeforeRepliesSent;
     public Database[] Databases { get; }
     public ClientRegistry Clients { get; }
     /// <summary>Clients blocked on keys (BLPOP, BZPOPMIN, XREAD BLOCK...).</summary>

@@ -258,18 +258,28 @@ public sealed class InfoBuilder
         Field("rdb_last_cow_size", 0);
         Field("rdb_last_load_keys_expired", 0);
         Field("rdb_last_load_keys_loaded", 0);
-        Field("aof_enabled", 0);
-        Field("aof_rewrite_in_progress", 0);
-        Field("aof_rewrite_scheduled", 0);
-        Field("aof_last_rewrite_time_sec", -1);
-        Field("aof_current_rewrite_time_sec", -1);
-        Field("aof_last_bgrewrite_status", "ok");
-        Field("aof_rewrites", 0);
-        Field("aof_rewrites_consecutive_failures", 0);
-        Field("aof_last_write_status", "ok");
+        var aof = _server.Aof;
+        Field("aof_enabled", aof.State != Basalt.Server.Persistence.Aof.AofState.Off ? 1 : 0);
+        Field("aof_rewrite_in_progress", aof.RewriteInProgress ? 1 : 0);
+        Field("aof_rewrite_scheduled", aof.RewriteScheduled ? 1 : 0);
+        Field("aof_last_rewrite_time_sec", aof.LastRewriteTimeSec);
+        Field("aof_current_rewrite_time_sec", aof.CurrentRewriteTimeSec);
+        Field("aof_last_bgrewrite_status", aof.LastRewriteOk ? "ok" : "err");
+        Field("aof_rewrites", aof.Rewrites);
+        Field("aof_rewrites_consecutive_failures", aof.RewritesConsecutiveFailures);
+        Field("aof_last_write_status", aof.LastWriteOk ? "ok" : "err");
         Field("aof_last_cow_size", 0);
         Field("module_fork_in_progress", 0);
         Field("module_fork_last_cow_size", 0);
+        if (aof.State != Basalt.Server.Persistence.Aof.AofState.Off)
+        {
+            Field("aof_current_size", aof.CurrentSize);
+            Field("aof_base_size", aof.BaseSize);
+            Field("aof_pending_rewrite", aof.RewriteScheduled ? 1 : 0);
+            Field("aof_buffer_length", aof.BufferLength);
+            Field("aof_pending_bio_fsync", aof.FsyncPending ? 1 : 0);
+            Field("aof_delayed_fsync", aof.DelayedFsync);
+        }
     }
 
     private void Stats()
