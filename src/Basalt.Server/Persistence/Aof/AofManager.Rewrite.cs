@@ -23,14 +23,13 @@ public sealed partial class AofManager
     private long _rewriteStartTicks;
     private string? _rewriteTemp;
     private string? _rewriteTempIncr; // temp incr while the AOF is being turned on
-    private volatile int _rewriteDone; // 1 ok, 2 failed: set by the snapshot target, finished by the cron
     private long _lastAutoCheckMs;
 
     /// <summary>INFO aof_current_rewrite_time_sec.</summary>
     public long CurrentRewriteTimeSec => RewriteInProgress ? Stopwatch.GetElapsedTime(_rewriteStartTicks).Seconds : -1;
 
     /// <summary>True while an RDB snapshot (BGSAVE) runs and a rewrite has to wait for it.</summary>
-    public static Func<RedisServer, bool>? BgsaveInProgress;
+    public static Func<RedisServer, bool>? BgsaveInProgress = s => s.Snapshot.Active;
 
     /// <summary>
     /// BGREWRITEAOF: null when started (or scheduled, <paramref name="scheduled"/>), else Redis's error text.
@@ -66,6 +65,9 @@ public sealed partial class AofManager
         {
             State = AofState.Off;
             Detach();
+            if (_incr is not null) { RetireHandle(_incr); _incr = null; }
+            _len = 0;
+            TryDelete(_rewriteTempIncr);
             Log.Warning("Redis needs to enable the AOF but can't trigger a background AOF rewrite operation. Check the above logs for more info about the error.");
             return "Background AOF rewrite failed";
         }
@@ -107,65 +109,75 @@ public sealed partial class AofManager
             return "ERR Can't open new incr AOF";
         }
 
-        _rewriteTemp = Path.Combine(dir, $"temp-rewriteaof-bg-{Log.Pid}.aof");
-        RewriteInProgress = true;
-        _rewriteStartTicks = Stopwatch.GetTimestamp();
-        _rewriteDone = 0;
-        Log.Notice($"Background append only file rewriting started by pid {Log.Pid}");
-        // Until the background snapshot coordinator can be used, the base is written here, under the lock
-        // (Redis's synchronous rewriteAppendOnlyFile); the finish still runs through the same path as a background one.
-        try
-        {
-            WriteBaseBlocking(_rewriteTemp);
-            _rewriteDone = 1;
-        }
+        string temp = Path.Combine(dir, $"temp-rewriteaof-bg-{Log.Pid}.aof");
+        RewriteJob job;
+        try { job = new RewriteJob(temp); }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            Log.Warning($"Write error writing append only file on disk: {ex.Message}");
-            _rewriteDone = 2;
+            Log.Warning($"Opening the temp file for AOF rewrite in rewriteAppendOnlyFile(): {ex.Message}");
+            return "ERR Background append only file rewriting failed";
         }
-        FinishRewriteIfDone();
+        if (!_server.Snapshot.TryStart(CreateBaseFormat, job, out string? error))
+        {
+            job.Complete(false, null);
+            TryDelete(temp);
+            Log.Warning($"Can't rewrite append only file in background: {error}");
+            LastRewriteOk = false;
+            RewritesConsecutiveFailures++;
+            return "ERR Can't rewrite append only file in background: " + error;
+        }
+        _rewriteTemp = temp;
+        _job = job;
+        RewriteInProgress = true;
+        _rewriteStartTicks = Stopwatch.GetTimestamp();
+        Log.Notice($"Background append only file rewriting started by pid {Log.Pid}");
         return null;
+    }
+
+    private RewriteJob? _job;
+
+    /// <summary>The base file format: RDB when the preamble is on (and available), else commands.</summary>
+    private ISnapshotFormat CreateBaseFormat(Stream s) => new AofRewriteFormat(s, Cfg.GetBool("aof-timestamp-enabled"));
+
+    /// <summary>Receives the background base snapshot into the temp file (snapshot thread, outside the lock).</summary>
+    private sealed class RewriteJob : ISnapshotTarget
+    {
+        private readonly FileStream _fs;
+        public volatile int Done; // 1 ok, 2 failed
+        public volatile bool Abandoned;
+
+        public RewriteJob(string path) => _fs = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.ReadWrite, 64 * 1024);
+
+        public void Write(ReadOnlySpan<byte> chunk) => _fs.Write(chunk);
+
+        public void Complete(bool ok, Exception? error)
+        {
+            try
+            {
+                if (ok) _fs.Flush(flushToDisk: true);
+            }
+            catch (IOException ex) { ok = false; error = ex; }
+            finally { _fs.Dispose(); }
+            if (!ok && !Abandoned && error is not null) Log.Warning($"Write error writing append only file on disk: {error.Message}");
+            Done = ok ? 1 : 2;
+        }
     }
 
     /// <summary>Writes a point-in-time base (RDB preamble or AOF commands) to <paramref name="path"/>, fsynced. Under the lock.</summary>
     private void WriteBaseBlocking(string path)
     {
         using var fs = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.ReadWrite, 64 * 1024);
-        ISnapshotFormat format = new AofRewriteFormat(fs, Cfg.GetBool("aof-timestamp-enabled"));
-        SnapshotAll(format);
+        _server.Snapshot.RunBlocking(CreateBaseFormat(fs));
         fs.Flush(flushToDisk: true);
-    }
-
-    /// <summary>Feeds every key of every database to a format, as the snapshot coordinator's blocking mode does.</summary>
-    private void SnapshotAll(ISnapshotFormat format)
-    {
-        format.Begin();
-        foreach (var db in _server.Databases)
-        {
-            if (db.Count == 0) continue;
-            format.SelectDb(db.Index, db.Count, db.ExpiresCount);
-            var keys = db.Keys;
-            long now = Keyspace.Database.NowMs;
-            for (int i = 0; i < keys.Capacity; i++)
-            {
-                if (!keys.IsUsed(i)) continue;
-                var key = keys.KeyAt(i);
-                long exp = db.GetExpire(key);
-                if (exp != -1 && exp < now && Keyspace.Database.ExpireOnRead) continue; // already logically gone
-                format.Entry(key, keys.ValueAt(i), exp);
-            }
-        }
-        format.End();
     }
 
     /// <summary>Under the lock: completes a finished rewrite (rename base, manifest, history) or records its failure.</summary>
     private void FinishRewriteIfDone()
     {
-        int done = _rewriteDone;
-        if (!RewriteInProgress || done == 0) return;
+        if (!RewriteInProgress || _job is null || _job.Done == 0) return;
+        int done = _job.Done;
         RewriteInProgress = false;
-        _rewriteDone = 0;
+        _job = null;
         LastRewriteTimeSec = (long)Stopwatch.GetElapsedTime(_rewriteStartTicks).TotalSeconds;
         if (done == 1 && TryInstallRewrite(out var history))
         {
@@ -182,7 +194,7 @@ public sealed partial class AofManager
             RewritesConsecutiveFailures++;
             Log.Warning("Background AOF rewrite terminated with error");
             TryDelete(_rewriteTemp);
-            if (State == AofState.WaitRewrite) { TryDelete(_rewriteTempIncr); }
+            if (State == AofState.WaitRewrite) RewriteScheduled = true; // turning the AOF on retries until a base exists
         }
         _rewriteTemp = null;
     }
@@ -218,11 +230,7 @@ public sealed partial class AofManager
             }
             Manifest = m;
             CurrentSize = BaseSize = baseSize + _incrOffset;
-            if (State == AofState.WaitRewrite)
-            {
-                State = AofState.On;
-                Log.Notice("Background AOF rewrite finished successfully");
-            }
+            if (State == AofState.WaitRewrite) State = AofState.On;
             return true;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -237,7 +245,8 @@ public sealed partial class AofManager
         if (!RewriteInProgress) return;
         Log.Notice($"Killing running AOF rewrite ({why})");
         RewriteInProgress = false;
-        _rewriteDone = 0;
+        if (_job is not null) { _job.Abandoned = true; _job = null; }
+        _server.Snapshot.Cancel();
         TryDelete(_rewriteTemp);
         _rewriteTemp = null;
     }

@@ -230,6 +230,7 @@ public sealed partial class AofManager : IPropagationSink
         _attached = true;
         if (_fsyncThread is null)
         {
+            Shutdown.BeforeExit += s => { if (s == _server) OnShutdown(); return true; };
             _stopFsync = false;
             _fsyncThread = new Thread(FsyncLoop) { IsBackground = true, Name = "basalt-aof-fsync" };
             _fsyncThread.Start();
@@ -280,7 +281,6 @@ public sealed partial class AofManager : IPropagationSink
         DeleteHistoryFiles(history);
         State = AofState.On;
         EnsureAttached();
-        Shutdown.BeforeExit += s => { if (s == _server) OnShutdown(); return true; };
     }
 
     /// <summary>Called once loading finished: what is on disk now is the size to grow from.</summary>

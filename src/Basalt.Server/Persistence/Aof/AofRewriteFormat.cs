@@ -36,6 +36,7 @@ public sealed class AofRewriteFormat : ISnapshotFormat
 
     public void Entry(ReadOnlySpan<byte> key, object value, long expireAtMs)
     {
+        if (expireAtMs != -1 && expireAtMs < Keyspace.Database.NowMs) return; // already expired: Redis's rewrite skips it
         switch (value)
         {
             case byte[] s:
@@ -61,11 +62,9 @@ public sealed class AofRewriteFormat : ISnapshotFormat
         if (_w.Length >= 48 * 1024) Drain();
     }
 
-    public void End()
-    {
-        Drain();
-        _out.Flush();
-    }
+    public void End() => Drain();
+
+    public void Flush() => Drain();
 
     private void Drain()
     {
