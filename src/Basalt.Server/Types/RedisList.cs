@@ -8,8 +8,15 @@ namespace Basalt.Server.Types;
 /// list-max-listpack-size (negative: -1..-5 = 4..64 KB per node; positive: entries per node, capped at 8 KB).
 /// Redis 7.0 reports every list as "quicklist" whatever its size.
 /// </summary>
-public sealed class RedisList : IRedisValue
+public sealed class RedisList : IRedisValue, Keyspace.IDigestible
 {
+    /// <summary>DEBUG DIGEST: every element in order, as Redis mixes list elements.</summary>
+    public void AddToDigest(Span<byte> digest)
+    {
+        var cur = Iterate(reverse: false);
+        while (cur.Next(out var v)) Keyspace.Digest.Mix(digest, v);
+    }
+
     private const int SafetyLimit = 8192;
     private NodeArray _nodes;
     private long _count;

@@ -1,0 +1,87 @@
+using System.Text;
+using Basalt.Tests.Support;
+
+namespace Basalt.Tests.Persistence;
+
+/// <summary>Temp directories and server start-ups shared by the AOF tests (each server gets its own --dir).</summary>
+internal sealed class AofDir : IDisposable
+{
+    public string Path { get; } = Directory.CreateTempSubdirectory("aof-").FullName;
+    public string AofPath => System.IO.Path.Combine(Path, "appendonlydir");
+    public string File(string name) => System.IO.Path.Combine(AofPath, name);
+    public byte[] Read(string name) => System.IO.File.ReadAllBytes(File(name));
+    public string Manifest => System.IO.File.ReadAllText(File("appendonly.aof.manifest"));
+
+    public void Write(string name, string content)
+    {
+        Directory.CreateDirectory(AofPath);
+        System.IO.File.WriteAllBytes(File(name), Encoding.Latin1.GetBytes(content));
+    }
+
+    public ServerProcess StartBasalt(params string[] extra) =>
+        ServerProcess.StartBasalt(["--dir", Path, "--appendonly", "yes", "--enable-debug-command", "yes", .. extra]);
+
+    public ServerProcess StartRedis(params string[] extra) =>
+        ServerProcess.StartRedis(["--dir", Path, "--appendonly", "yes", "--enable-debug-command", "yes", .. extra]);
+
+    /// <summary>Runs Basalt in the foreground expecting it to refuse to start; returns its exit code and log.</summary>
+    public (int Exit, string Log) RunBasaltExpectingFailure(params string[] extra)
+    {
+        var r = Tools.Run(System.IO.Path.Combine(ServerProcess.RepoRoot, "bin", "basalt-server"),
+            ["--port", ServerProcess.FreePort().ToString(), "--bind", "127.0.0.1", "--save", "", "--dir", Path, "--appendonly", "yes", .. extra],
+            timeoutMs: 60_000);
+        return (r.ExitCode, r.StdOut + r.StdErr);
+    }
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Path, recursive: true); } catch { }
+    }
+
+    public static string Cmd(params string[] args)
+    {
+        var sb = new StringBuilder();
+        sb.Append('*').Append(args.Length).Append("\r\n");
+        foreach (var a in args) sb.Append('$').Append(Encoding.UTF8.GetByteCount(a)).Append("\r\n").Append(a).Append("\r\n");
+        return sb.ToString();
+    }
+
+    /// <summary>SHUTDOWN (the AOF gets its final flush) and wait for the process to go.</summary>
+    public static void Shutdown(ServerProcess s)
+    {
+        using (var c = s.Connect())
+        {
+            try { c.Send("SHUTDOWN"); c.WaitClosed(); } catch { }
+        }
+        s.WaitForExit(TimeSpan.FromSeconds(20));
+        s.Dispose();
+    }
+
+    public static string Digest(ServerProcess s)
+    {
+        using var c = s.Connect();
+        return c.Call("DEBUG", "DIGEST").Text!;
+    }
+
+    public static Dictionary<string, string> Info(ServerProcess s, string section)
+    {
+        using var c = s.Connect();
+        var d = new Dictionary<string, string>();
+        foreach (var line in c.Call("INFO", section).Text!.Split("\r\n"))
+        {
+            int i = line.IndexOf(':');
+            if (i > 0) d[line[..i]] = line[(i + 1)..];
+        }
+        return d;
+    }
+
+    /// <summary>Waits until no rewrite is running and at least <paramref name="rewrites"/> completed.</summary>
+    public static void WaitRewrites(ServerProcess s, int rewrites)
+    {
+        Tools.WaitUntil(() =>
+        {
+            var i = Info(s, "persistence");
+            return i["aof_rewrite_in_progress"] == "0" && long.Parse(i["aof_rewrites"]) >= rewrites;
+        }, TimeSpan.FromSeconds(20), "AOF rewrite to finish");
+    }
+}

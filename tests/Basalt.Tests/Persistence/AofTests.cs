@@ -1,0 +1,272 @@
+using System.Text;
+using Basalt.Tests.Support;
+
+namespace Basalt.Tests.Persistence;
+
+/// <summary>
+/// The append-only file against real Redis 7.0: identical incr files for deterministic commands, restarts that
+/// rebuild the same dataset (DEBUG DIGEST), each server loading the other's directory, and the manifest layout.
+/// </summary>
+public class AofTests
+{
+    private static readonly string[][] DeterministicCommands =
+    [
+        ["SET", "k1", "v"], ["INCR", "n"], ["LPUSH", "l", "a", "b"], ["HSET", "h", "f", "v", "g", "w"], ["SADD", "s", "x", "y"],
+        ["ZADD", "z", "1.5", "m"], ["DEL", "missing"], ["INCR", "k1"], // no change / error: not written
+        ["SELECT", "3"], ["SET", "k", "1"], ["MULTI"], ["SET", "a", "1"], ["INCRBY", "a", "5"], ["SELECT", "5"], ["SET", "b", "2"], ["EXEC"],
+        ["SET", "in5", "x"], ["SELECT", "0"], ["APPEND", "k1", "x"], ["RPUSH", "l", "c"], ["HINCRBY", "h", "c", "3"],
+        ["SREM", "s", "x"], ["ZINCRBY", "z", "2", "m"], ["MSET", "a", "1", "b", "2"], ["DEL", "k1", "a"], ["LPOP", "l"],
+        ["SET", "big", new string('x', 3000)], ["HDEL", "h", "g"], ["RENAME", "b", "b2"], ["SETRANGE", "b2", "3", "yy"],
+    ];
+
+    private static void RunAll(ServerProcess s, IEnumerable<string[]> commands)
+    {
+        using var c = s.Connect();
+        foreach (var cmd in commands) c.Call(cmd.Cast<object>().ToArray());
+    }
+
+    [Fact]
+    public void Incr_file_is_byte_identical_to_redis_for_deterministic_commands()
+    {
+        using var bd = new AofDir();
+        using var rd = new AofDir();
+        var basalt = bd.StartBasalt();
+        var redis = rd.StartRedis();
+        try
+        {
+            RunAll(basalt, DeterministicCommands);
+            RunAll(redis, DeterministicCommands);
+            var expected = Encoding.Latin1.GetString(rd.Read("appendonly.aof.1.incr.aof"));
+            var actual = Encoding.Latin1.GetString(bd.Read("appendonly.aof.1.incr.aof"));
+            Assert.Contains("MULTI", expected);
+            Assert.Equal(expected, actual);
+        }
+        finally
+        {
+            basalt.Dispose();
+            redis.Dispose();
+        }
+    }
+
+    [Fact]
+    public void Manifest_and_file_names_match_redis_on_first_start()
+    {
+        using var bd = new AofDir();
+        using var rd = new AofDir();
+        // Without the RDB preamble both write a command-form base.
+        var basalt = bd.StartBasalt("--aof-use-rdb-preamble", "no");
+        var redis = rd.StartRedis("--aof-use-rdb-preamble", "no");
+        try
+        {
+            Assert.Equal("file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n", bd.Manifest);
+            Assert.Equal(rd.Manifest, bd.Manifest);
+            Assert.Equal(
+                Directory.GetFiles(rd.AofPath).Select(Path.GetFileName).Order(),
+                Directory.GetFiles(bd.AofPath).Select(Path.GetFileName).Order());
+        }
+        finally
+        {
+            basalt.Dispose();
+            redis.Dispose();
+        }
+    }
+
+    private static void LoadAllTypes(ServerProcess s)
+    {
+        using var c = s.Connect();
+        for (int i = 0; i < 150; i++) c.Call("RPUSH", "list", "e" + i);
+        for (int i = 0; i < 100; i++) c.Call("SADD", "set", "m" + i);
+        c.Call("SADD", "intset", "1", "2", "3");
+        for (int i = 0; i < 70; i++) c.Call("ZADD", "zset", (i * 0.25).ToString(System.Globalization.CultureInfo.InvariantCulture), "z" + i);
+        for (int i = 0; i < 80; i++) c.Call("HSET", "hash", "f" + i, "v" + i);
+        c.Call("SET", "str", "hello");
+        c.Call("SET", "num", "12345");
+        c.Call("SET", "ttl", "x", "EX", "100000");
+        c.Call("XADD", "stream", "1-1", "a", "1");
+        c.Call("XADD", "stream", "2-1", "b", "2");
+        c.Call("XADD", "stream", "3-1", "c", "3");
+        c.Call("XDEL", "stream", "2-1");
+        c.Call("XGROUP", "CREATE", "stream", "g1", "0");
+        c.Call("XREADGROUP", "GROUP", "g1", "alice", "COUNT", "1", "STREAMS", "stream", ">");
+        c.Call("XGROUP", "CREATECONSUMER", "stream", "g1", "bob");
+        c.Call("XADD", "empty", "5-5", "f", "v");
+        c.Call("XDEL", "empty", "5-5");
+        c.Call("SELECT", "7");
+        c.Call("SET", "db7", "seven");
+        c.Call("HSET", "h7", "a", "b");
+    }
+
+    [Fact]
+    public void Restart_rebuilds_the_same_dataset_from_incr_and_from_a_rewritten_base()
+    {
+        using var dir = new AofDir();
+        var s = dir.StartBasalt("--aof-use-rdb-preamble", "no");
+        LoadAllTypes(s);
+        string digest = AofDir.Digest(s);
+        Assert.NotEqual(new string('0', 40), digest);
+        AofDir.Shutdown(s);
+
+        s = dir.StartBasalt("--aof-use-rdb-preamble", "no");
+        Assert.Equal(digest, AofDir.Digest(s));
+        using (var c = s.Connect())
+        {
+            Assert.Equal("Background append only file rewriting started", c.Call("BGREWRITEAOF").Text);
+            AofDir.WaitRewrites(s, 1);
+            c.Call("SET", "after-rewrite", "1");
+        }
+        Assert.Equal("file appendonly.aof.2.base.aof seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n", dir.Manifest);
+        Assert.False(File.Exists(dir.File("appendonly.aof.1.incr.aof")), "history files are deleted");
+        Assert.False(File.Exists(dir.File("appendonly.aof.1.base.aof")), "history files are deleted");
+        digest = AofDir.Digest(s);
+        AofDir.Shutdown(s);
+
+        s = dir.StartBasalt("--aof-use-rdb-preamble", "no");
+        try { Assert.Equal(digest, AofDir.Digest(s)); }
+        finally { s.Dispose(); }
+    }
+
+    [Fact]
+    public void Redis_loads_basalts_directory_and_basalt_loads_redis_directory()
+    {
+        using var bd = new AofDir();
+        var b = bd.StartBasalt("--aof-use-rdb-preamble", "no");
+        LoadAllTypes(b);
+        using (var c = b.Connect()) { c.Call("BGREWRITEAOF"); }
+        AofDir.WaitRewrites(b, 1);
+        using (var c = b.Connect()) { c.Call("SET", "tail", "written-after-rewrite"); c.Call("LPUSH", "list", "head"); }
+        string digest = AofDir.Digest(b);
+        AofDir.Shutdown(b);
+        var r = bd.StartRedis("--aof-use-rdb-preamble", "no");
+        try
+        {
+            Assert.Equal(digest, AofDir.Digest(r));
+            Assert.DoesNotContain("CRITICAL", r.Output);
+        }
+        finally { AofDir.Shutdown(r); }
+
+        using var rd = new AofDir();
+        r = rd.StartRedis("--aof-use-rdb-preamble", "no");
+        LoadAllTypes(r);
+        using (var c = r.Connect()) { c.Call("BGREWRITEAOF"); }
+        Tools.WaitUntil(() => AofDir.Info(r, "persistence")["aof_rewrites"] == "1" && AofDir.Info(r, "persistence")["aof_rewrite_in_progress"] == "0",
+            TimeSpan.FromSeconds(20), "redis rewrite");
+        using (var c = r.Connect()) c.Call("SET", "tail", "x");
+        digest = AofDir.Digest(r);
+        AofDir.Shutdown(r);
+        b = rd.StartBasalt("--aof-use-rdb-preamble", "no");
+        try { Assert.Equal(digest, AofDir.Digest(b)); }
+        finally { b.Dispose(); }
+    }
+
+    [Fact]
+    public void Old_style_single_file_is_migrated_into_the_directory_like_redis()
+    {
+        string content = AofDir.Cmd("SELECT", "0") + AofDir.Cmd("SET", "a", "1") + AofDir.Cmd("RPUSH", "l", "x", "y");
+        using var bd = new AofDir();
+        using var rd = new AofDir();
+        File.WriteAllText(Path.Combine(bd.Path, "appendonly.aof"), content);
+        File.WriteAllText(Path.Combine(rd.Path, "appendonly.aof"), content);
+        var b = bd.StartBasalt();
+        var r = rd.StartRedis();
+        try
+        {
+            using (var c = b.Connect()) Assert.Equal("1", c.Call("GET", "a").Text);
+            Assert.Equal(AofDir.Digest(r), AofDir.Digest(b));
+            Assert.Equal(rd.Manifest, bd.Manifest);
+            Assert.Equal("file appendonly.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n", bd.Manifest);
+            Assert.False(File.Exists(Path.Combine(bd.Path, "appendonly.aof")));
+            Assert.Contains("Successfully migrated an old-style AOF file (appendonly.aof) into the AOF directory (appendonlydir).", b.Output);
+        }
+        finally
+        {
+            b.Dispose();
+            r.Dispose();
+        }
+    }
+
+    [Fact]
+    public void Timestamp_annotations_are_written_and_skipped_on_load()
+    {
+        using var dir = new AofDir();
+        var s = dir.StartBasalt("--aof-timestamp-enabled", "yes");
+        using (var c = s.Connect()) { c.Call("SET", "a", "1"); c.Call("SET", "b", "2"); }
+        string incr = Encoding.Latin1.GetString(dir.Read("appendonly.aof.1.incr.aof"));
+        Assert.Matches(@"^#TS:\d{10}\r\n\*2\r\n\$6\r\nSELECT", incr);
+        AofDir.Shutdown(s);
+        s = dir.StartBasalt();
+        try
+        {
+            using var c = s.Connect();
+            Assert.Equal("2", c.Call("GET", "b").Text);
+        }
+        finally { s.Dispose(); }
+        // Redis reads the annotated file too.
+        var r = dir.StartRedis();
+        try { using var c = r.Connect(); Assert.Equal("1", c.Call("GET", "a").Text); }
+        finally { r.Dispose(); }
+    }
+
+    [Fact]
+    public void Appendonly_turned_on_at_runtime_writes_a_base_with_the_existing_data()
+    {
+        using var dir = new AofDir();
+        var s = ServerProcess.StartBasalt("--dir", dir.Path, "--enable-debug-command", "yes", "--aof-use-rdb-preamble", "no");
+        using (var c = s.Connect())
+        {
+            c.Call("SET", "before", "1");
+            c.Call("RPUSH", "l", "a", "b");
+            Assert.Equal("0", AofDir.Info(s, "persistence")["aof_enabled"]);
+            Assert.Equal("OK", c.Call("CONFIG", "SET", "appendonly", "yes").Text);
+            AofDir.WaitRewrites(s, 1);
+            c.Call("SET", "after", "2");
+        }
+        Assert.Equal("file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n", dir.Manifest);
+        string digest = AofDir.Digest(s);
+        using (var c = s.Connect()) c.Call("CONFIG", "SET", "appendonly", "no");
+        using (var c = s.Connect()) c.Call("SET", "not-logged", "x");
+        s.Dispose();
+        s = dir.StartBasalt();
+        try
+        {
+            Assert.Equal(digest, AofDir.Digest(s));
+            using var c = s.Connect();
+            Assert.True(c.Call("GET", "not-logged").IsNull);
+        }
+        finally { s.Dispose(); }
+    }
+
+    [Fact]
+    public void Bgrewriteaof_replies_and_info_fields_follow_redis()
+    {
+        using var bd = new AofDir();
+        var b = bd.StartBasalt();
+        using var rd = new AofDir();
+        var r = rd.StartRedis();
+        try
+        {
+            var bi = AofDir.Info(b, "persistence");
+            var ri = AofDir.Info(r, "persistence");
+            Assert.Equal(ri.Keys.Where(k => k.StartsWith("aof_")).Order(), bi.Keys.Where(k => k.StartsWith("aof_")).Order());
+            Assert.Equal("1", bi["aof_enabled"]);
+            Assert.Equal("ok", bi["aof_last_write_status"]);
+
+            using var c = b.Connect();
+            c.Call("DEBUG", "POPULATE", "20000");
+            // Two in one batch: the second sees the first one running.
+            c.SendRaw(AofDir.Cmd("BGREWRITEAOF") + AofDir.Cmd("BGREWRITEAOF"));
+            Assert.Equal("Background append only file rewriting started", c.Read().Text);
+            var second = c.Read();
+            Assert.Equal("ERR Background append only file rewriting already in progress", second.Text);
+            AofDir.WaitRewrites(b, 1);
+            bi = AofDir.Info(b, "persistence");
+            Assert.Equal("ok", bi["aof_last_bgrewrite_status"]);
+            Assert.Equal(bi["aof_current_size"], bi["aof_base_size"]);
+            Assert.True(long.Parse(bi["aof_base_size"]) > 20000 * 20);
+        }
+        finally
+        {
+            b.Dispose();
+            r.Dispose();
+        }
+    }
+}
