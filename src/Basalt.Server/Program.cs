@@ -52,11 +52,22 @@ namespace Basalt.Server
             using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => OnSignal(ctx, server, "SIGINT"));
             try
             {
-                // AOF when appendonly is yes (the RDB file is ignored then, as in Redis); RDB loading goes in the else branch.
-                if (!Basalt.Server.Persistence.Aof.AofLoader.TryLoad(server)) { }
+                // AOF when appendonly is yes (the RDB file is ignored then, as in Redis), else the RDB file.
+                if (!Basalt.Server.Persistence.Aof.AofLoader.TryLoad(server) && !server.Rdb.LoadAtStartup()) return 1;
                 server.Aof.OpenOnStartup();
             }
             catch (Basalt.Server.Persistence.Aof.AofFatalException) { return 1; }
+            Shutdown.BeforeExit += s =>
+            {
+                // SIGTERM/SIGINT: the final save when save points are configured (SHUTDOWN decided already otherwise).
+                if (s.ShutdownSaveHandled || s.Config.SavePoints.Count == 0) return true;
+                lock (s.ExecLock)
+                {
+                    if (s.Rdb.BgsaveInProgress) s.Snapshot.Cancel();
+                    Log.Notice("Saving the final RDB snapshot before exiting.");
+                    return s.Rdb.SaveBlocking();
+                }
+            };
             var listener = new Listener(server);
             server.Listener = listener;
             WritePidFile(config);
@@ -75,6 +86,7 @@ namespace Basalt.Server
             Log.Warning("Server initialized");
             var cron = new ServerCron(server);
             cron.Tick += s => s.Dispatcher.Introspection.CronTick();
+            cron.Tick += s => { lock (s.ExecLock) s.Rdb.Cron(); };
             cron.Tick += s => s.Aof.Cron();
             cron.Start();
             Log.Notice("Ready to accept connections");

@@ -20,6 +20,7 @@ public sealed class RedisServer
         Commands = CommandTable.CreateDefault();
         Propagator = new Replication.Propagator();
         Snapshot = new Persistence.SnapshotCoordinator(this);
+        Rdb = new Persistence.RdbPersistence(this);
         Aof = new Persistence.Aof.AofManager(this);
         Dispatcher = new Dispatcher(this);
         // Keys removed without a command (expiry, eviction) reach AOF and replicas as DELs, in order.
@@ -49,6 +50,11 @@ public sealed class RedisServer
     public Replication.Propagator Propagator { get; }
     /// <summary>Point-in-time iteration of the keyspace for BGSAVE/AOF rewrite/full sync, without fork or copy.</summary>
     public Persistence.SnapshotCoordinator Snapshot { get; }
+    /// <summary>SAVE/BGSAVE, save points, the dump loaded at start.</summary>
+    public Persistence.RdbPersistence Rdb { get; }
+
+    /// <summary>Set when SHUTDOWN already decided about the final save (SAVE/NOSAVE/done), so the exit path doesn't save again.</summary>
+    public bool ShutdownSaveHandled;
     /// <summary>The append-only file (idle while appendonly is no).</summary>
     public Persistence.Aof.AofManager Aof { get; }
     /// <summary>Raised under the execution lock right before a connection sends the replies of its batch (AOF write/fsync).</summary>

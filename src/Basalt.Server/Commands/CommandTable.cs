@@ -36,6 +36,7 @@ public sealed class CommandTable
         ConfigCommands.Register(t);
         IntrospectionCommands.Register(t);
         DebugCommands.Register(t);
+        PersistenceCommands.Register(t);
         HashCommands.Register(t);
         SetCommands.Register(t);
         SortedSetCommands.Register(t);
@@ -44,6 +45,7 @@ public sealed class CommandTable
         PubSubCommands.Register(t);
         TransactionCommands.Register(t);
         StreamCommands.Register(t);
+        DumpRestoreCommands.Register(t);
         AofCommands.Register(t);
         CommandMetadata.Attach(t);
         return t;

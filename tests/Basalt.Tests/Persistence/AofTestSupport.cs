@@ -19,10 +19,17 @@ internal sealed class AofDir : IDisposable
     }
 
     public ServerProcess StartBasalt(params string[] extra) =>
-        ServerProcess.StartBasalt(["--dir", Path, "--appendonly", "yes", "--enable-debug-command", "yes", .. extra]);
+        Loaded(ServerProcess.StartBasalt(["--dir", Path, "--appendonly", "yes", "--enable-debug-command", "yes", .. extra]));
 
     public ServerProcess StartRedis(params string[] extra) =>
-        ServerProcess.StartRedis(["--dir", Path, "--appendonly", "yes", "--enable-debug-command", "yes", .. extra]);
+        Loaded(ServerProcess.StartRedis(["--dir", Path, "--appendonly", "yes", "--enable-debug-command", "yes", .. extra]));
+
+    /// <summary>ServerProcess counts a -LOADING reply as up; the tests need the data loaded (PING answers PONG).</summary>
+    public static ServerProcess Loaded(ServerProcess s)
+    {
+        Tools.WaitUntil(() => { using var c = s.Connect(); return c.Call("PING").Text == "PONG"; }, TimeSpan.FromSeconds(30), "loading to finish");
+        return s;
+    }
 
     /// <summary>Runs Basalt in the foreground expecting it to refuse to start; returns its exit code and log.</summary>
     public (int Exit, string Log) RunBasaltExpectingFailure(params string[] extra)
@@ -61,6 +68,20 @@ internal sealed class AofDir : IDisposable
     {
         using var c = s.Connect();
         return c.Call("DEBUG", "DIGEST").Text!;
+    }
+
+    /// <summary>Per-key digests ("db:key" → DEBUG DIGEST-VALUE), to name the keys that differ when whole digests do.</summary>
+    public static SortedDictionary<string, string> KeyDigests(ServerProcess s)
+    {
+        using var c = s.Connect();
+        var d = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        for (int db = 0; db < 16; db++)
+        {
+            c.Call("SELECT", db.ToString());
+            foreach (var k in c.Call("KEYS", "*").Items!)
+                d[db + ":" + k.Text] = c.Call("DEBUG", "DIGEST-VALUE", k.Text!).Items![0].Text!;
+        }
+        return d;
     }
 
     public static Dictionary<string, string> Info(ServerProcess s, string section)

@@ -48,17 +48,18 @@ public class AofTests
         }
     }
 
-    [Fact]
-    public void Manifest_and_file_names_match_redis_on_first_start()
+    [Theory]
+    [InlineData("yes", "rdb")]
+    [InlineData("no", "aof")]
+    public void Manifest_and_file_names_match_redis_on_first_start(string preamble, string baseExt)
     {
         using var bd = new AofDir();
         using var rd = new AofDir();
-        // Without the RDB preamble both write a command-form base.
-        var basalt = bd.StartBasalt("--aof-use-rdb-preamble", "no");
-        var redis = rd.StartRedis("--aof-use-rdb-preamble", "no");
+        var basalt = bd.StartBasalt("--aof-use-rdb-preamble", preamble);
+        var redis = rd.StartRedis("--aof-use-rdb-preamble", preamble);
         try
         {
-            Assert.Equal("file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n", bd.Manifest);
+            Assert.Equal($"file appendonly.aof.1.base.{baseExt} seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n", bd.Manifest);
             Assert.Equal(rd.Manifest, bd.Manifest);
             Assert.Equal(
                 Directory.GetFiles(rd.AofPath).Select(Path.GetFileName).Order(),
@@ -96,17 +97,19 @@ public class AofTests
         c.Call("HSET", "h7", "a", "b");
     }
 
-    [Fact]
-    public void Restart_rebuilds_the_same_dataset_from_incr_and_from_a_rewritten_base()
+    [Theory]
+    [InlineData("yes", "rdb")]
+    [InlineData("no", "aof")]
+    public void Restart_rebuilds_the_same_dataset_from_incr_and_from_a_rewritten_base(string preamble, string baseExt)
     {
         using var dir = new AofDir();
-        var s = dir.StartBasalt("--aof-use-rdb-preamble", "no");
+        var s = dir.StartBasalt("--aof-use-rdb-preamble", preamble);
         LoadAllTypes(s);
         string digest = AofDir.Digest(s);
         Assert.NotEqual(new string('0', 40), digest);
         AofDir.Shutdown(s);
 
-        s = dir.StartBasalt("--aof-use-rdb-preamble", "no");
+        s = dir.StartBasalt("--aof-use-rdb-preamble", preamble);
         Assert.Equal(digest, AofDir.Digest(s));
         using (var c = s.Connect())
         {
@@ -114,38 +117,42 @@ public class AofTests
             AofDir.WaitRewrites(s, 1);
             c.Call("SET", "after-rewrite", "1");
         }
-        Assert.Equal("file appendonly.aof.2.base.aof seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n", dir.Manifest);
+        Assert.Equal($"file appendonly.aof.2.base.{baseExt} seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n", dir.Manifest);
         Assert.False(File.Exists(dir.File("appendonly.aof.1.incr.aof")), "history files are deleted");
-        Assert.False(File.Exists(dir.File("appendonly.aof.1.base.aof")), "history files are deleted");
+        Assert.False(File.Exists(dir.File($"appendonly.aof.1.base.{baseExt}")), "history files are deleted");
         digest = AofDir.Digest(s);
         AofDir.Shutdown(s);
 
-        s = dir.StartBasalt("--aof-use-rdb-preamble", "no");
+        s = dir.StartBasalt("--aof-use-rdb-preamble", preamble);
         try { Assert.Equal(digest, AofDir.Digest(s)); }
         finally { s.Dispose(); }
     }
 
-    [Fact]
-    public void Redis_loads_basalts_directory_and_basalt_loads_redis_directory()
+    [Theory]
+    [InlineData("yes")]
+    [InlineData("no")]
+    public void Redis_loads_basalts_directory_and_basalt_loads_redis_directory(string preamble)
     {
         using var bd = new AofDir();
-        var b = bd.StartBasalt("--aof-use-rdb-preamble", "no");
+        var b = bd.StartBasalt("--aof-use-rdb-preamble", preamble);
         LoadAllTypes(b);
         using (var c = b.Connect()) { c.Call("BGREWRITEAOF"); }
         AofDir.WaitRewrites(b, 1);
         using (var c = b.Connect()) { c.Call("SET", "tail", "written-after-rewrite"); c.Call("LPUSH", "list", "head"); }
         string digest = AofDir.Digest(b);
+        var keys = AofDir.KeyDigests(b);
         AofDir.Shutdown(b);
-        var r = bd.StartRedis("--aof-use-rdb-preamble", "no");
+        var r = bd.StartRedis("--aof-use-rdb-preamble", preamble);
         try
         {
+            Assert.Equal(keys, AofDir.KeyDigests(r));
             Assert.Equal(digest, AofDir.Digest(r));
             Assert.DoesNotContain("CRITICAL", r.Output);
         }
         finally { AofDir.Shutdown(r); }
 
         using var rd = new AofDir();
-        r = rd.StartRedis("--aof-use-rdb-preamble", "no");
+        r = rd.StartRedis("--aof-use-rdb-preamble", preamble);
         LoadAllTypes(r);
         using (var c = r.Connect()) { c.Call("BGREWRITEAOF"); }
         Tools.WaitUntil(() => AofDir.Info(r, "persistence")["aof_rewrites"] == "1" && AofDir.Info(r, "persistence")["aof_rewrite_in_progress"] == "0",
@@ -153,7 +160,7 @@ public class AofTests
         using (var c = r.Connect()) c.Call("SET", "tail", "x");
         digest = AofDir.Digest(r);
         AofDir.Shutdown(r);
-        b = rd.StartBasalt("--aof-use-rdb-preamble", "no");
+        b = rd.StartBasalt("--aof-use-rdb-preamble", preamble);
         try { Assert.Equal(digest, AofDir.Digest(b)); }
         finally { b.Dispose(); }
     }

@@ -104,18 +104,18 @@ public static class AofLoader
             fs.Position = 0;
             try
             {
-                lock (server.ExecLock) Rdb.RdbFile.Load(fs, server, new Rdb.RdbLoadOptions());
-            }
-            catch (NotImplementedException)
-            {
-                throw Fatal($"Can't load the RDB preamble of {name}: RDB loading is not available in this build");
+                Rdb.RdbLoadResult r;
+                lock (server.ExecLock) r = Rdb.RdbFile.Load(fs, server, new Rdb.RdbLoadOptions());
+                if (r.Aux.TryGetValue("redis-ver", out var ver)) Log.Notice($"Loading RDB produced by version {ver}");
+                if (r.Aux.TryGetValue("aof-base", out var ab) && ab == "1") Log.Notice("RDB is base AOF");
+                Log.Notice($"Done loading RDB, keys loaded: {r.KeysLoaded}, keys expired: {r.ExpiredSkipped}.");
+                start = r.BytesRead;
             }
             catch (Exception ex) when (ex is Rdb.RdbFormatException or IOException or EndOfStreamException)
             {
                 throw Fatal($"Bad file format reading the append only file {name}: {ex.Message}");
             }
-            start = fs.Position;
-            Log.Notice("Reading the remaining AOF tail...");
+            if (start < fs.Length) Log.Notice("Reading the remaining AOF tail...");
         }
         fs.Position = start;
         return Replay(server, fs, path, name, start);

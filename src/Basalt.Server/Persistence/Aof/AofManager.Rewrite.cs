@@ -9,10 +9,7 @@ namespace Basalt.Server.Persistence.Aof;
 /// </summary>
 public sealed partial class AofManager
 {
-    /// <summary>Set once the RDB codec can write whole files (aof-use-rdb-preamble then writes .base.rdb files).</summary>
-    public static bool RdbBaseSupported = false;
-
-    private bool BaseUsesRdb => RdbBaseSupported && Cfg.GetBool("aof-use-rdb-preamble");
+    private bool BaseUsesRdb => Cfg.GetBool("aof-use-rdb-preamble");
 
     public bool RewriteInProgress { get; private set; }
     public bool RewriteScheduled { get; private set; }
@@ -137,7 +134,9 @@ public sealed partial class AofManager
     private RewriteJob? _job;
 
     /// <summary>The base file format: RDB when the preamble is on (and available), else commands.</summary>
-    private ISnapshotFormat CreateBaseFormat(Stream s) => new AofRewriteFormat(s, Cfg.GetBool("aof-timestamp-enabled"));
+    private ISnapshotFormat CreateBaseFormat(Stream s) => BaseUsesRdb
+        ? new RdbSnapshotFormat(s, _server, [new("aof-base", "1")])
+        : new AofRewriteFormat(s, Cfg.GetBool("aof-timestamp-enabled"));
 
     /// <summary>Receives the background base snapshot into the temp file (snapshot thread, outside the lock).</summary>
     private sealed class RewriteJob : ISnapshotTarget
