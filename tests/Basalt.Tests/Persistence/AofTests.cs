@@ -276,4 +276,48 @@ public class AofTests
             r.Dispose();
         }
     }
+
+    [Fact]
+    public void Bgrewriteaof_during_bgsave_is_scheduled_and_runs_after_it()
+    {
+        using var dir = new AofDir();
+        var s = dir.StartBasalt();
+        try
+        {
+            using var c = s.Connect();
+            c.Call("DEBUG", "POPULATE", "20000");
+            c.SendRaw(AofDir.Cmd("BGSAVE") + AofDir.Cmd("BGREWRITEAOF") + AofDir.Cmd("INFO", "persistence"));
+            Assert.Equal("Background saving started", c.Read().Text);
+            Assert.Equal("Background append only file rewriting scheduled", c.Read().Text);
+            string info = c.Read().Text!;
+            Assert.Contains("aof_rewrite_scheduled:1", info);
+            Assert.Contains("aof_pending_rewrite:1", info);
+            AofDir.WaitRewrites(s, 1);
+            Assert.Equal("0", AofDir.Info(s, "persistence")["aof_rewrite_scheduled"]);
+            Assert.StartsWith("file appendonly.aof.2.base.rdb seq 2 type b\n", dir.Manifest);
+        }
+        finally { s.Dispose(); }
+    }
+
+    [Fact]
+    public void Auto_rewrite_starts_when_the_aof_grows_past_min_size_and_percentage()
+    {
+        using var dir = new AofDir();
+        var s = dir.StartBasalt("--auto-aof-rewrite-min-size", "4kb", "--auto-aof-rewrite-percentage", "100");
+        try
+        {
+            using var c = s.Connect();
+            c.Call("SET", "small", "1");
+            Assert.Equal("0", AofDir.Info(s, "persistence")["aof_rewrites"]);
+            for (int i = 0; i < 20; i++) c.Call("SET", "k" + i, string.Concat(Enumerable.Range(0, 10).Select(_ => Guid.NewGuid().ToString("N"))));
+            AofDir.WaitRewrites(s, 1);
+            Tools.WaitUntil(() => s.Output.Contains("Starting automatic rewriting of AOF on"), TimeSpan.FromSeconds(5), "the log line");
+            var info = AofDir.Info(s, "persistence");
+            // Right after the rewrite the base is the whole size; it doesn't fire again until it doubles.
+            Assert.True(long.Parse(info["aof_base_size"]) > 4096);
+            c.Call("SET", "one-more", "x");
+            Assert.Equal("1", AofDir.Info(s, "persistence")["aof_rewrites"]);
+        }
+        finally { s.Dispose(); }
+    }
 }
