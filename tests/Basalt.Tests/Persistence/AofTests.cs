@@ -30,8 +30,9 @@ public class AofTests
     {
         using var bd = new AofDir();
         using var rd = new AofDir();
-        var basalt = bd.StartBasalt();
-        var redis = rd.StartRedis();
+        // always: Redis may postpone an everysec write while a background fsync runs; always writes before replying.
+        var basalt = bd.StartBasalt("--appendfsync", "always");
+        var redis = rd.StartRedis("--appendfsync", "always");
         try
         {
             RunAll(basalt, DeterministicCommands);
