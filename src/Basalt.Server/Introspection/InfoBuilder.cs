@@ -227,7 +227,7 @@ public sealed class InfoBuilder
         Field("mem_clients_slaves", 0);
         Field("mem_clients_normal", clientsNormal);
         Field("mem_cluster_links", 0);
-        Field("mem_aof_buffer", 0);
+        Field("mem_aof_buffer", _server.Aof.BufferLength);
         Field("mem_allocator", "dotnet-gc");
         Field("active_defrag_running", 0);
         Field("lazyfree_pending_objects", 0);

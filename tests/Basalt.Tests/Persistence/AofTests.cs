@@ -321,4 +321,36 @@ public class AofTests
         }
         finally { s.Dispose(); }
     }
+
+    [Fact]
+    public void Bgrewriteaof_with_appendonly_off_writes_only_a_base_like_redis()
+    {
+        using var bd = new AofDir();
+        using var rd = new AofDir();
+        var b = ServerProcess.StartBasalt("--dir", bd.Path);
+        var r = ServerProcess.StartRedis("--dir", rd.Path);
+        try
+        {
+            foreach (var s in new[] { b, r })
+            {
+                using var c = s.Connect();
+                c.Call("SET", "a", "1");
+                Assert.Equal("Background append only file rewriting started", c.Call("BGREWRITEAOF").Text);
+                AofDir.WaitRewrites(s, 1);
+                Assert.Equal("0", AofDir.Info(s, "persistence")["aof_enabled"]);
+            }
+            Assert.Equal("file appendonly.aof.1.base.rdb seq 1 type b\n", bd.Manifest);
+            Assert.Equal(rd.Manifest, bd.Manifest);
+            Assert.Equal(["appendonly.aof.1.base.rdb", "appendonly.aof.manifest"], Directory.GetFiles(bd.AofPath).Select(Path.GetFileName).Order());
+        }
+        finally
+        {
+            b.Dispose();
+            r.Dispose();
+        }
+        // The base alone is a loadable AOF.
+        var s2 = bd.StartBasalt();
+        try { using var c = s2.Connect(); Assert.Equal("1", c.Call("GET", "a").Text); }
+        finally { s2.Dispose(); }
+    }
 }

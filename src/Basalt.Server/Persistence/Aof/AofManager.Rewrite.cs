@@ -87,7 +87,7 @@ public sealed partial class AofManager
                 SwitchIncr(h, _rewriteTempIncr, 0);
                 EnsureAttached();
             }
-            else
+            else if (State == AofState.On)
             {
                 var m = Manifest.Clone();
                 string name = m.NewIncrName(fn);
@@ -218,7 +218,7 @@ public sealed partial class AofManager
                 _incrPath = Path.Combine(dir, incrName);
                 Log.Notice($"Successfully renamed the temporary AOF incr file {AofManifest.TempIncrName(fn)} into {incrName}");
             }
-            m.MarkRewrittenIncrAsHistory();
+            if (State != AofState.Off) m.MarkRewrittenIncrAsHistory(); // with the AOF off only the base is renewed
             m.Persist(dir, fn);
             AofManifest.FsyncDirectory(dir);
             if (!Cfg.GetBool("aof-disable-auto-gc"))
