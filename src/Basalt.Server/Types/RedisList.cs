@@ -291,6 +291,13 @@ public sealed class RedisList : IRedisValue, Keyspace.IDigestible
     }
 
     /// <summary>Forward cursor from the head, or reverse cursor from the tail.</summary>
+    /// <summary>DEBUG DIGEST: the elements mixed in order (integers as their decimal text), as Redis does.</summary>
+    public void AddToDigest(Span<byte> digest)
+    {
+        var c = Iterate(reverse: false);
+        while (c.Next(out var value)) Keyspace.Digest.Mix(digest, value);
+    }
+
     public Cursor Iterate(bool reverse) =>
         reverse ? new Cursor(this, _nodes.Count - 1, _nodes.Count == 0 ? 0 : PackedNode.Used(_nodes[^1]), true)
                 : new Cursor(this, 0, PackedNode.Header, false);
