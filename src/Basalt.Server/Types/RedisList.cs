@@ -10,13 +10,6 @@ namespace Basalt.Server.Types;
 /// </summary>
 public sealed class RedisList : IRedisValue, Keyspace.IDigestible
 {
-    /// <summary>DEBUG DIGEST: every element in order, as Redis mixes list elements.</summary>
-    public void AddToDigest(Span<byte> digest)
-    {
-        var cur = Iterate(reverse: false);
-        while (cur.Next(out var v)) Keyspace.Digest.Mix(digest, v);
-    }
-
     private const int SafetyLimit = 8192;
     private NodeArray _nodes;
     private long _count;
