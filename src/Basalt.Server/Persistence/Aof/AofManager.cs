@@ -20,7 +20,7 @@ public sealed partial class AofManager : IPropagationSink
     private int _len;
     private int _selectedDb = -1;
     private long _lastTimestamp;
-    private SafeFileHandle? _incr;
+    private volatile SafeFileHandle? _incr;
     private string? _incrPath;
     private long _incrOffset;
     private readonly List<SafeFileHandle> _toClose = new();
@@ -49,6 +49,21 @@ public sealed partial class AofManager : IPropagationSink
 
     private Config.ServerConfig Cfg => _server.Config;
 
+    // Settings read on every write, cached per config version (no lookups on the hot path).
+    private int _cfgVersion = -1;
+    private bool _timestamps;
+    private volatile bool _noFsyncOnRewrite, _fsyncAlways, _fsyncEverysec;
+
+    private void RefreshSettings()
+    {
+        if (_cfgVersion == Cfg.Version) return;
+        _cfgVersion = Cfg.Version;
+        _timestamps = Cfg.GetBool("aof-timestamp-enabled");
+        _noFsyncOnRewrite = Cfg.GetBool("no-appendfsync-on-rewrite");
+        _fsyncAlways = Cfg.AppendFsync == "always";
+        _fsyncEverysec = Cfg.AppendFsync == "everysec";
+    }
+
     /// <summary>The AOF directory as an absolute path (dir is the working directory).</summary>
     public string DirPath => Path.GetFullPath(Cfg.AppendDirname);
 
@@ -60,6 +75,7 @@ public sealed partial class AofManager : IPropagationSink
         bool any = false;
         for (int i = 0; i < unit.Count; i++) if ((unit.Targets(i) & PropagateTargets.Aof) != 0) { any = true; break; }
         if (!any) return;
+        RefreshSettings();
         bool tx = unit.Transaction;
         if (tx)
         {
@@ -74,7 +90,7 @@ public sealed partial class AofManager : IPropagationSink
 
     private void Emit(int db, ReadOnlySpan<byte> command)
     {
-        if (_server.Config.GetBool("aof-timestamp-enabled"))
+        if (_timestamps)
         {
             long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
             if (now > _lastTimestamp)
@@ -135,9 +151,9 @@ public sealed partial class AofManager : IPropagationSink
             if (_buf.Length > 1 << 20) _buf = new byte[16 * 1024];
             _needFsync = true;
         }
-        string policy = Cfg.AppendFsync;
-        bool skipForRewrite = Cfg.GetBool("no-appendfsync-on-rewrite") && RewriteInProgress;
-        if ((force || policy == "always") && _needFsync && !skipForRewrite)
+        RefreshSettings();
+        bool skipForRewrite = _noFsyncOnRewrite && RewriteInProgress;
+        if (_needFsync && (force || (_fsyncAlways && !skipForRewrite)))
         {
             _needFsync = false;
             lock (_fsyncGate) FsyncQuiet(_incr);
@@ -157,24 +173,31 @@ public sealed partial class AofManager : IPropagationSink
         while (!_stopFsync)
         {
             Thread.Sleep(100);
-            SafeFileHandle[] closing;
-            lock (_toClose) { closing = _toClose.ToArray(); _toClose.Clear(); }
-            foreach (var h in closing)
-            {
-                lock (_fsyncGate) FsyncQuiet(h);
-                h.Dispose();
-            }
-            if (_nextFsyncMs > Environment.TickCount64) continue;
-            _nextFsyncMs = Environment.TickCount64 + 1000;
-            if (!_needFsync || Cfg.AppendFsync != "everysec") continue;
-            if (Cfg.GetBool("no-appendfsync-on-rewrite") && RewriteInProgress) continue;
-            var h2 = _incr;
-            if (h2 is null) continue;
-            _needFsync = false;
-            _fsyncInProgress = 1;
-            lock (_fsyncGate) { if (!h2.IsClosed) FsyncQuiet(h2); }
-            _fsyncInProgress = 0;
+            try { FsyncTick(); }
+            catch (Exception ex) { Log.Warning("AOF fsync thread error: " + ex.Message); }
         }
+    }
+
+    private void FsyncTick()
+    {
+        SafeFileHandle[] closing;
+        lock (_toClose) { closing = _toClose.ToArray(); _toClose.Clear(); }
+        foreach (var h in closing)
+        {
+            lock (_fsyncGate) FsyncQuiet(h);
+            h.Dispose();
+        }
+        if (_nextFsyncMs > Environment.TickCount64) return;
+        _nextFsyncMs = Environment.TickCount64 + 1000;
+        // Settings come from the cached copies (the config dictionary belongs to the lock holder).
+        if (!_needFsync || !_fsyncEverysec) return;
+        if (_noFsyncOnRewrite && RewriteInProgress) return;
+        var h2 = _incr;
+        if (h2 is null) return;
+        _needFsync = false;
+        _fsyncInProgress = 1;
+        lock (_fsyncGate) { if (!h2.IsClosed) FsyncQuiet(h2); }
+        _fsyncInProgress = 0;
     }
 
     private long _nextFsyncMs;
