@@ -391,4 +391,21 @@ public class AofTests
             r.Dispose();
         }
     }
+
+    [Fact]
+    public void Loading_ignores_maxmemory()
+    {
+        using var dir = new AofDir();
+        var s = dir.StartBasalt();
+        using (var c = s.Connect()) for (int i = 0; i < 200; i++) c.Call("SET", "k" + i, new string('x', 1000));
+        AofDir.Shutdown(s);
+        s = dir.StartBasalt("--maxmemory", "1mb", "--maxmemory-policy", "noeviction");
+        try
+        {
+            using var c = s.Connect();
+            Assert.Equal(200, c.Call("DBSIZE").Integer);
+            Assert.Equal("1048576", c.Call("CONFIG", "GET", "maxmemory").Items![1].Text);
+        }
+        finally { s.Dispose(); }
+    }
 }

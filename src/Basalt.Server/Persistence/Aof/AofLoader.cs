@@ -47,6 +47,16 @@ public static class AofLoader
             return true;
         }
 
+        // Loading ignores maxmemory, as in Redis: no key may be evicted or refused while the dataset is rebuilt.
+        string maxmemory = cfg.Get("maxmemory");
+        cfg.SetRaw("maxmemory", "0");
+        try { LoadAll(server, manifest, dir); }
+        finally { cfg.SetRaw("maxmemory", maxmemory); }
+        return true;
+    }
+
+    private static void LoadAll(RedisServer server, AofManifest manifest, string dir)
+    {
         var files = new List<AofFileInfo>();
         if (manifest.Base is not null) files.Add(manifest.Base);
         files.AddRange(manifest.Incr);
@@ -67,7 +77,6 @@ public static class AofLoader
         }
         server.Aof.SetLoadedManifest(manifest, total);
         Log.Notice($"DB loaded from append only file: {sw.Elapsed.TotalSeconds:0.000} seconds");
-        return true;
     }
 
     /// <summary>A Redis 6 single appendonly.aof in the working directory moves into the AOF directory as the base.</summary>
