@@ -64,6 +64,10 @@ internal sealed class AofDir : IDisposable
         s.Dispose();
     }
 
+    /// <summary>Waits for a log line (the process output is read asynchronously).</summary>
+    public static void WaitLog(ServerProcess s, string text) =>
+        Tools.WaitUntil(() => s.Output.Contains(text), TimeSpan.FromSeconds(10), "log line: " + text + "\n" + s.Output);
+
     public static string Digest(ServerProcess s)
     {
         using var c = s.Connect();

@@ -148,6 +148,7 @@ public class AofTests
         {
             Assert.Equal(keys, AofDir.KeyDigests(r));
             Assert.Equal(digest, AofDir.Digest(r));
+            AofDir.WaitLog(r, "Ready to accept connections"); // the loading log is complete
             Assert.DoesNotContain("CRITICAL", r.Output);
         }
         finally { AofDir.Shutdown(r); }
@@ -183,7 +184,7 @@ public class AofTests
             Assert.Equal(rd.Manifest, bd.Manifest);
             Assert.Equal("file appendonly.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n", bd.Manifest);
             Assert.False(File.Exists(Path.Combine(bd.Path, "appendonly.aof")));
-            Assert.Contains("Successfully migrated an old-style AOF file (appendonly.aof) into the AOF directory (appendonlydir).", b.Output);
+            AofDir.WaitLog(b, "Successfully migrated an old-style AOF file (appendonly.aof) into the AOF directory (appendonlydir).");
         }
         finally
         {
@@ -312,7 +313,7 @@ public class AofTests
             Assert.Equal("0", AofDir.Info(s, "persistence")["aof_rewrites"]);
             for (int i = 0; i < 20; i++) c.Call("SET", "k" + i, string.Concat(Enumerable.Range(0, 10).Select(_ => Guid.NewGuid().ToString("N"))));
             AofDir.WaitRewrites(s, 1);
-            Tools.WaitUntil(() => s.Output.Contains("Starting automatic rewriting of AOF on"), TimeSpan.FromSeconds(5), "the log line");
+            AofDir.WaitLog(s, "Starting automatic rewriting of AOF on");
             var info = AofDir.Info(s, "persistence");
             // Right after the rewrite the base is the whole size; it doesn't fire again until it doubles.
             Assert.True(long.Parse(info["aof_base_size"]) > 4096);
