@@ -70,7 +70,7 @@ public static class AofLoader
             bool last = i == files.Count - 1;
             var fileSw = Stopwatch.StartNew();
             var r = LoadFile(server, path, f.Name);
-            if (r == Result.Truncated && !last) throw Fatal($"Fatal error: the truncated file is {f.Name} is not the last file");
+            if (r == Result.Truncated && !last) throw Fatal("Fatal error: the truncated file is not the last file");
             if (r != Result.Empty || f.Type == AofFileType.Base)
                 Log.Notice($"DB loaded from {(f.Type == AofFileType.Base ? "base" : "incr")} file {f.Name}: {fileSw.Elapsed.TotalSeconds:0.000} seconds");
             total += new FileInfo(path).Length;
