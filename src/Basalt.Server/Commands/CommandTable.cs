@@ -46,6 +46,7 @@ public sealed class CommandTable
         TransactionCommands.Register(t);
         StreamCommands.Register(t);
         DumpRestoreCommands.Register(t);
+        AofCommands.Register(t);
         CommandMetadata.Attach(t);
         return t;
     }

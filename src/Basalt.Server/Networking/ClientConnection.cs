@@ -196,6 +196,7 @@ public sealed class ClientConnection
                 Client.Flags |= ClientFlags.CloseAfterReply;
                 _server.Stats.ProtocolErrors++;
             }
+            _server.BeforeRepliesSent?.Invoke();
             mustSend = !_server.Dispatcher.Introspection.OutputLimits.Check(Client) && Client.TryBeginSend();
         }
         if (_paused) return mustSend; // the parsed arguments stay in the buffer until the batch resumes

@@ -167,6 +167,7 @@ public static class RdbFile
                     throw new RdbFormatException($"Wrong RDB checksum expected: ({stored:x}) got: ({computed:x}). Aborting now.");
             }
         }
+        result.BytesRead = i.Position;
         return result;
     }
 
@@ -234,4 +235,6 @@ public sealed class RdbLoadResult
     /// <summary>The file carried a zero checksum (written with rdbchecksum no), so nothing was verified.</summary>
     public bool ChecksumSkipped { get; set; }
     public int Version { get; set; }
+    /// <summary>Bytes the RDB took in the stream (an AOF with an RDB preamble continues with commands after them).</summary>
+    public long BytesRead { get; set; }
 }
