@@ -44,6 +44,8 @@ public sealed class CommandTable
         PubSubCommands.Register(t);
         TransactionCommands.Register(t);
         StreamCommands.Register(t);
+        ScriptingCommands.Register(t);
+        FunctionCommands.Register(t);
         CommandMetadata.Attach(t);
         return t;
     }
