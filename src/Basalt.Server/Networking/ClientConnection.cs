@@ -175,6 +175,7 @@ public sealed class ClientConnection
             if (_parsed > 0) CompactReceiveBuffer();
             return false;
         }
+        if (protocolError is null && !_paused && AnsweredWhileScriptBusy(commands)) return false;
         lock (_server.ExecLock)
         {
             var args = _parser.ArgArray;
@@ -206,6 +207,27 @@ public sealed class ClientConnection
         _moreInput = protocolError is null && commands > 0 && _filled > 0
             && !Client.Has(ClientFlags.CloseAfterReply) && !Client.Has(ClientFlags.CloseAsap) && !Client.Has(ClientFlags.Blocked);
         return mustSend;
+    }
+
+    /// <summary>
+    /// A script holding the execution lock past busy-reply-threshold: the batch is answered without the lock
+    /// (-BUSY, or SCRIPT KILL / FUNCTION KILL / SHUTDOWN NOSAVE), the script's thread delivers the replies.
+    /// </summary>
+    private bool AnsweredWhileScriptBusy(int commands)
+    {
+        while (!_server.ExecLock.TryEnter(10))
+        {
+            var scripting = Scripting.ScriptingState.Peek(_server);
+            if (scripting is null || !scripting.Busy) continue;
+            if (!scripting.AnswerWhileBusy(Client, _recv, _parser.ArgArray, _cmdStarts, _cmdCounts, _batchNext, commands)) continue;
+            _batchCount = _batchNext = 0;
+            _parser.ResetArgs();
+            CompactReceiveBuffer();
+            _moreInput = _filled > 0 && !Client.Has(ClientFlags.CloseAsap);
+            return true;
+        }
+        _server.ExecLock.Exit(); // taken again just below by the normal path
+        return false;
     }
 
     /// <summary>

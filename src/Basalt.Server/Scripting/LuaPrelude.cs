@@ -213,8 +213,8 @@ local function register_function(...)
     if type(t) ~= 'table' then error({err = 'ERR calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).'}) end
     for k, v in pairs(t) do
       if k == 'function_name' then
-        if type(v) ~= 'string' then error({err = 'ERR function_name argument given to redis.register_function must be a string'}) end
-        name = v
+        if type(v) ~= 'string' and type(v) ~= 'number' then error({err = 'ERR function_name argument given to redis.register_function must be a string'}) end
+        name = rawtostring(v)
       elseif k == 'callback' then
         if type(v) ~= 'function' then error({err = 'ERR callback argument given to redis.register_function must be a function'}) end
         cb = v
@@ -222,8 +222,8 @@ local function register_function(...)
         if type(v) ~= 'table' then error({err = 'ERR flags argument to redis.register_function must be a table representing function flags'}) end
         flags = v
       elseif k == 'description' then
-        if type(v) ~= 'string' then error({err = 'ERR description argument given to redis.register_function must be a string'}) end
-        desc = v
+        if type(v) ~= 'string' and type(v) ~= 'number' then error({err = 'ERR description argument given to redis.register_function must be a string'}) end
+        desc = rawtostring(v)
       else
         error({err = 'ERR unknown argument given to redis.register_function'})
       end
@@ -232,6 +232,7 @@ local function register_function(...)
     if cb == nil then error({err = 'ERR redis.register_function must get a callback argument'}) end
   elseif n == 2 then
     name, cb = ...
+    if type(name) == 'number' then name = rawtostring(name) end
     if type(name) ~= 'string' then error({err = 'ERR first argument to redis.register_function must be a string'}) end
     if type(cb) ~= 'function' then error({err = 'ERR second argument to redis.register_function must be a function'}) end
   else
@@ -251,11 +252,11 @@ local function register_function(...)
   local e = cregister(name, cb, bits, desc)
   if e then error({err = e}) end
 end
-local loadredis = {
+local loadredis = setmetatable({
   register_function = register_function, log = log,
   LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3,
   REDIS_VERSION = '7.0.15', REDIS_VERSION_NUM = 458767,
-}
+}, {__index = nonexistent})
 local L = setmetatable({redis = protect(loadredis)}, {__index = nonexistent, __newindex = ro_newindex})
 
 -- _G itself: empty, read-only, reads through to H.
