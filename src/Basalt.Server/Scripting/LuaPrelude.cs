@@ -132,15 +132,14 @@ end
 local function badargs() return {err = 'ERR wrong number or type of arguments'} end
 redis.error_reply = function(...)
   local s = ...
-  if select('#', ...) ~= 1 or (type(s) ~= 'string' and type(s) ~= 'number') then return badargs() end
-  s = rawtostring(s)
+  if select('#', ...) ~= 1 or type(s) ~= 'string' then return badargs() end
   if sub(s, 1, 1) == '-' then s = sub(s, 2) else s = 'ERR ' .. s end
   return {err = s}
 end
 redis.status_reply = function(...)
   local s = ...
-  if select('#', ...) ~= 1 or (type(s) ~= 'string' and type(s) ~= 'number') then return badargs() end
-  return {ok = rawtostring(s)}
+  if select('#', ...) ~= 1 or type(s) ~= 'string' then return badargs() end
+  return {ok = s}
 end
 local clog = C.log
 local function log(...)

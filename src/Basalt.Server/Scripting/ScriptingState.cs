@@ -147,9 +147,9 @@ public sealed class ScriptingState
         _ => null,
     };
 
-    // ---- PRNG: Redis's lrand48, seeded 0 once per server, shared by all scripts ----
+    // ---- PRNG: Redis's lrand48 (never reseeded between scripts), shared by all scripts of the server ----
 
-    private ulong _rand48 = 0x330E;
+    private ulong _rand48 = 0x1234ABCD330EUL; // lrand48's state before any seeding
 
     internal double NextRandom()
     {

@@ -3,7 +3,7 @@ using System.Text;
 namespace Basalt.Server.Scripting;
 
 /// <summary>
-/// Turns <c>return redis.call(...)</c> into <c>return (redis.call(...))</c> before compiling. redis.call is a Lua
+/// Turns <c>return redis.call(...)</c> (any redis.* function, and math.random) into <c>return (redis.call(...))</c> before compiling. redis.call is a Lua
 /// wrapper here (native callbacks cannot raise Lua errors), and Lua 5.4 tail calls would drop the caller's frame,
 /// losing the "on @user_script:N." location Redis puts in the error. Parenthesized, it is not a tail call and still
 /// returns the one value redis.call returns. Strings and comments are skipped; line numbers do not change.
@@ -12,7 +12,7 @@ internal static class TailCallRewriter
 {
     public static byte[]? Rewrite(ReadOnlySpan<byte> src)
     {
-        if (src.IndexOf("redis"u8) < 0) return null;
+        if (src.IndexOf("return"u8) < 0) return null;
         var output = new List<byte>(src.Length + 16);
         var closeAt = new Stack<int>(); // paren depths whose ')' gets an extra ')'
         int depth = 0;
@@ -74,15 +74,17 @@ internal static class TailCallRewriter
         callStart = parenPos = 0;
         while (i < s.Length && (s[i] == ' ' || s[i] == '\t')) i++;
         callStart = i;
-        if (!s[i..].StartsWith("redis"u8)) return false;
-        i += 5;
+        bool redis = s[i..].StartsWith("redis"u8);
+        if (!redis && !s[i..].StartsWith("math"u8)) return false;
+        i += redis ? 5 : 4;
         while (i < s.Length && (s[i] == ' ' || s[i] == '\t')) i++;
         if (i >= s.Length || s[i] != '.') return false;
         i++;
         while (i < s.Length && (s[i] == ' ' || s[i] == '\t')) i++;
-        if (!s[i..].StartsWith("call"u8)) return false;
-        i += 4;
-        if (i < s.Length && IsIdentPart(s[i])) return false;
+        int name = i;
+        while (i < s.Length && IsIdentPart(s[i])) i++;
+        // Every redis.* function returns at most one value; of math only random is a wrapper that raises errors.
+        if (i == name || (!redis && !s[name..i].SequenceEqual("random"u8))) return false;
         while (i < s.Length && (s[i] == ' ' || s[i] == '\t')) i++;
         if (i >= s.Length || s[i] != '(') return false;
         parenPos = i;
