@@ -59,7 +59,7 @@ internal static unsafe class Callbacks
         Span<byte> num = stackalloc byte[40];
         for (int i = 1; i <= argc; i++)
         {
-            ReadOnlySpan<byte> arg;
+            scoped ReadOnlySpan<byte> arg;
             int t = lua_type(L, i);
             if (t == TNumber)
             {

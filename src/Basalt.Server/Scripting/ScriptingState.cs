@@ -247,6 +247,49 @@ public sealed class ScriptingState
             item.Client.Out.WriteRaw(item.Reply);
             item.Client.WakeWriter();
         }
+        while (_wakeWhileBusy.TryDequeue(out var c)) c.WakeWriter();
+        while (_deferred.TryDequeue(out var action))
+        {
+            try { action(); } catch (Exception ex) { Log.Warning("Deferred while busy: " + ex.Message); }
+        }
+    }
+
+    private readonly Queue<Action> _deferred = new();
+
+    /// <summary>
+    /// Takes the execution lock (true: the caller holds it), unless a busy script holds it: then
+    /// <paramref name="underLock"/> is queued for the script's thread, which runs it under the lock (false).
+    /// </summary>
+    public static bool EnterLockOrDefer(RedisServer server, Action underLock)
+    {
+        while (!server.ExecLock.TryEnter(10))
+        {
+            var state = Peek(server);
+            if (state is null) continue;
+            lock (state._busyGate)
+            {
+                if (!state._busy || state._running is null) continue;
+                state._deferred.Enqueue(underLock);
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private readonly Queue<Client> _wakeWhileBusy = new();
+
+    /// <summary>
+    /// A connection's sender found replies appended while a busy script holds the lock: instead of waiting for the
+    /// lock, it is queued and the script's thread (under the lock) starts the send. False when no script is busy.
+    /// </summary>
+    public bool DeferWakeWhileBusy(Client client)
+    {
+        lock (_busyGate)
+        {
+            if (!_busy || _running is null) return false;
+            _wakeWhileBusy.Enqueue(client);
+            return true;
+        }
     }
 
     private const string BusyEval = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
