@@ -329,6 +329,11 @@ public sealed class ScriptingState
                     var error = Kill(Ascii.EqualsIgnoreCase(name, "script"u8));
                     if (error is null) w.WriteOk(); else w.WriteError(error);
                 }
+                else if (n == 2 && Ascii.EqualsIgnoreCase(name, "function"u8) && Ascii.EqualsIgnoreCase(sub, "stats"u8))
+                {
+                    // Reads only what a script cannot change (FUNCTION LOAD/DELETE are noscript).
+                    FunctionCommands.WriteStats(w, this);
+                }
                 else if (n == 2 && Ascii.EqualsIgnoreCase(name, "shutdown"u8) && Ascii.EqualsIgnoreCase(sub, "nosave"u8))
                 {
                     run.KillRequested = true;

@@ -84,6 +84,12 @@ public class ScriptingTests : IClassFixture<BasaltFixture>
         using var b = _s.Connect();
         a.Send("FCALL", "spin", "0");
         WaitBusy(b, BusyFunction);
+        var stats = b.Call("FUNCTION", "STATS").Items!;
+        Assert.Equal("running_script", stats[0].Text);
+        var running = stats[1].Items!;
+        Assert.Equal("spin", running[1].Text);
+        Assert.Equal(["FCALL", "spin", "0"], running[3].Items!.Select(i => i.Text));
+        Assert.True(running[5].Integer >= 50);
         Assert.Equal(BusyFunction, b.Call("SCRIPT", "KILL").Text);
         Assert.Equal("OK", b.Call("FUNCTION", "KILL").Text);
         Assert.Equal("ERR Script killed by user with SCRIPT KILL... script: spin, on @user_function:2.", a.Read().Text);
