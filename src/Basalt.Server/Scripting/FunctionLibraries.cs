@@ -4,7 +4,7 @@ using static Basalt.Server.Scripting.LuaNative;
 namespace Basalt.Server.Scripting;
 
 /// <summary>A function registered by a library.</summary>
-public sealed class LuaFunction
+public sealed class LibraryFunction
 {
     public required string Name { get; init; }
     public required FunctionLibrary Library { get; init; }
@@ -18,7 +18,7 @@ public sealed class FunctionLibrary
 {
     public required string Name { get; init; }
     public required string Code { get; init; }
-    public List<LuaFunction> Functions { get; } = [];
+    public List<LibraryFunction> Functions { get; } = [];
 }
 
 /// <summary>
@@ -29,7 +29,7 @@ public sealed class FunctionLibraries
 {
     private readonly ScriptingState _state;
     private readonly Dictionary<string, FunctionLibrary> _libraries = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, LuaFunction> _functions = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, LibraryFunction> _functions = new(StringComparer.Ordinal);
 
     internal FunctionLibraries(ScriptingState state) => _state = state;
 
@@ -50,7 +50,7 @@ public sealed class FunctionLibraries
         get { long n = 0; foreach (var l in _libraries.Values) n += l.Code.Length; return n; }
     }
 
-    public LuaFunction? Find(ReadOnlySpan<byte> name) =>
+    public LibraryFunction? Find(ReadOnlySpan<byte> name) =>
         _functions.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(Encoding.UTF8.GetString(name), out var f) ? f : null;
 
     internal static bool ValidName(string name)
@@ -67,7 +67,7 @@ public sealed class FunctionLibraries
     {
         if (!ValidName(name)) return BadName;
         foreach (var f in lib.Functions) if (f.Name == name) return "ERR Function already exists in the library";
-        lib.Functions.Add(new LuaFunction { Name = name, Library = lib, Ref = reference, Flags = flags, Description = desc });
+        lib.Functions.Add(new LibraryFunction { Name = name, Library = lib, Ref = reference, Flags = flags, Description = desc });
         return null;
     }
 

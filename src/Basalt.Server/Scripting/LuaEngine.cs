@@ -62,15 +62,13 @@ internal sealed unsafe class LuaEngine : IDisposable
 
     public bool IsFunctionEngine { get; }
 
-    /// <summary>cjson, cmsgpack, bit and struct: registered by Scripting/Libraries when present.</summary>
+    /// <summary>cjson, cmsgpack, bit and struct (globals the prelude then wraps read-only).</summary>
     private static void RegisterLibraries(KeraLua.Lua lua)
     {
-        foreach (var name in new[] { "CjsonLibrary", "CmsgpackLibrary", "BitLibrary", "StructLibrary" })
-        {
-            var type = typeof(LuaEngine).Assembly.GetType("Basalt.Server.Scripting.Libraries." + name);
-            var register = type?.GetMethod("Register", [typeof(KeraLua.Lua)]);
-            register?.Invoke(null, [lua]);
-        }
+        Libraries.CjsonLibrary.Register(lua);
+        Libraries.CmsgpackLibrary.Register(lua);
+        Libraries.BitLibrary.Register(lua);
+        Libraries.StructLibrary.Register(lua);
     }
 
     private void SetFn(int table, string name, delegate* unmanaged[Cdecl]<IntPtr, int> fn)
