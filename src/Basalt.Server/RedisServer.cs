@@ -18,12 +18,20 @@ public sealed class RedisServer
     {
         Config = config;
         Commands = CommandTable.CreateDefault();
+        Propagator = new Replication.Propagator();
+        Snapshot = new Persistence.SnapshotCoordinator(this);
         Dispatcher = new Dispatcher(this);
+        // Keys removed without a command (expiry, eviction) reach AOF and replicas as DELs, in order.
+        Dispatcher.Evictor.KeyEvicted += (db, key) => { if (Propagator.Active) Propagator.PropagateDeletion(db.Index, key, unlink: false); };
         Databases = new Database[Math.Max(1, config.Databases)];
         for (int i = 0; i < Databases.Length; i++)
         {
             Databases[i] = new Database(i);
-            Databases[i].KeyExpired += (_, _) => Stats.ExpiredKeys++;
+            Databases[i].KeyExpired += (d, key) =>
+            {
+                Stats.ExpiredKeys++;
+                if (Propagator.Active) Propagator.PropagateDeletion(d.Index, key, unlink: false);
+            };
         }
         Clients = new ClientRegistry(this);
         Blocking = new Blocking(this);
@@ -36,6 +44,10 @@ public sealed class RedisServer
     public ServerConfig Config { get; }
     public CommandTable Commands { get; }
     public Dispatcher Dispatcher { get; }
+    /// <summary>The one ordered stream of writes feeding the AOF and replicas.</summary>
+    public Replication.Propagator Propagator { get; }
+    /// <summary>Point-in-time iteration of the keyspace for BGSAVE/AOF rewrite/full sync, without fork or copy.</summary>
+    public Persistence.SnapshotCoordinator Snapshot { get; }
     public Database[] Databases { get; }
     public ClientRegistry Clients { get; }
     /// <summary>Clients blocked on keys (BLPOP, BZPOPMIN, XREAD BLOCK...).</summary>

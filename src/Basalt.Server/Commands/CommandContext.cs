@@ -31,6 +31,15 @@ public sealed class CommandContext
 
     public RespWriter Reply => Client.Out;
 
+    /// <summary>The write stream to AOF and replicas; check <see cref="Replication.Propagator.Active"/> before building ops.</summary>
+    public Replication.Propagator Propagator => Server.Propagator;
+
+    /// <summary>
+    /// For handlers that propagate a rewritten form of themselves (through <see cref="Propagator"/>): the command
+    /// as received is then not propagated. Call it only when <see cref="Replication.Propagator.Active"/>.
+    /// </summary>
+    public void SuppressPropagation() => Server.Dispatcher.SuppressPropagation();
+
     public Database Db => Server.Databases[Client.DbIndex];
 
     public void SetArgs(byte[] buf, ArgRef[] refs, int start, int count)

@@ -46,6 +46,7 @@ public sealed class CommandTable
         StreamCommands.Register(t);
         ScriptingCommands.Register(t);
         FunctionCommands.Register(t);
+        DumpRestoreCommands.Register(t);
         CommandMetadata.Attach(t);
         return t;
     }

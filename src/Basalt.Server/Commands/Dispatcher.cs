@@ -39,6 +39,7 @@ public sealed class Dispatcher
     private readonly CommandDef?[] _notQueued;
     private bool _inExec;       // running the queued commands of an EXEC
     private bool _restoreArgs;  // the handler ran stored commands: the context must get its own arguments back
+    private bool _suppressPropagation; // the running handler propagated its own rewritten form
     private byte[] _storedBuf = new byte[256];
     private ArgRef[] _storedRefs = new ArgRef[8];
 
@@ -147,6 +148,14 @@ public sealed class Dispatcher
 
         var tracking = Tracking;
         if (tracking.Active != 0) tracking.Current = client;
+        var propagator = _server.Propagator;
+        bool propagating = propagator.Active;
+        long dirtyBefore = _server.Dirty;
+        bool outerSuppress = _suppressPropagation;
+        _suppressPropagation = false;
+        _restoreArgs = false;
+        if (propagating) propagator.BeginUnit();
+        if (_server.Snapshot.Active && (def.Flags & (CommandFlags.Write | CommandFlags.MayReplicate)) != 0) _server.Snapshot.BeforeCommand(ctx, def);
         long t0 = Stopwatch.GetTimestamp();
         try
         {
@@ -159,11 +168,20 @@ public sealed class Dispatcher
             reply.Truncate(replyStart);
             reply.WriteError("ERR internal error: " + ex.GetType().Name + ": " + ex.Message);
         }
+        bool ranNested = _restoreArgs;
         if (_restoreArgs)
         {
             _restoreArgs = false;
             ctx.SetArgs(buf, args, start, count);
             ctx.Command = def;
+        }
+        bool suppressed = _suppressPropagation;
+        _suppressPropagation = outerSuppress;
+        if (propagating)
+        {
+            // A command that ran others (EXEC, scripts) is represented by them; a rewritten one by its own ops.
+            if (!ranNested && !suppressed && _server.Dirty != dirtyBefore) propagator.PropagateAsReceived(ctx);
+            propagator.EndUnit();
         }
         long elapsedTicks = Stopwatch.GetTimestamp() - t0;
         long micros = elapsedTicks * 1_000_000 / Stopwatch.Frequency;
@@ -229,6 +247,12 @@ public sealed class Dispatcher
         }
         ExecuteStored(client, buf, refs, argv.Length);
     }
+
+    /// <summary>
+    /// Called by a handler that propagates a rewritten form of itself (EXPIRE as PEXPIREAT, SPOP as SREM...)
+    /// through <see cref="Replication.Propagator"/>: the command as received is then not propagated.
+    /// </summary>
+    public void SuppressPropagation() => _suppressPropagation = true;
 
     /// <summary>Applies CLIENT REPLY OFF/SKIP by dropping what the command wrote.</summary>
     private static void FinishReply(Client client, int replyStart)

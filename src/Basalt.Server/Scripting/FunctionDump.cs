@@ -26,7 +26,7 @@ public static class FunctionDump
         Span<byte> tail = stackalloc byte[10];
         BinaryPrimitives.WriteUInt16LittleEndian(tail, RdbVersion);
         ms.Write(tail[..2]);
-        ulong crc = Crc64.Compute(0, ms.GetBuffer().AsSpan(0, (int)ms.Length));
+        ulong crc = Persistence.Rdb.Crc64.Compute(ms.GetBuffer().AsSpan(0, (int)ms.Length));
         BinaryPrimitives.WriteUInt64LittleEndian(tail, crc);
         ms.Write(tail[..8]);
         return ms.ToArray();
@@ -61,7 +61,7 @@ public static class FunctionDump
         ushort version = BinaryPrimitives.ReadUInt16LittleEndian(payload[^10..]);
         if (version > RdbVersion) return null;
         ulong crc = BinaryPrimitives.ReadUInt64LittleEndian(payload[^8..]);
-        if (crc != 0 && crc != Crc64.Compute(0, payload[..^8])) return null;
+        if (crc != 0 && crc != Persistence.Rdb.Crc64.Compute(payload[..^8])) return null;
         var codes = new List<string>();
         int pos = 0;
         while (pos < body.Length)
@@ -120,68 +120,11 @@ public static class FunctionDump
                 long ulen = ReadLength(b, ref pos, out _);
                 if (clen < 0 || ulen < 0 || pos + clen > b.Length) return null;
                 var output = new byte[ulen];
-                bool ok = Lzf.Decompress(b.Slice(pos, (int)clen), output);
+                bool ok = Persistence.Rdb.Lzf.Decompress(b.Slice(pos, (int)clen), output) == output.Length;
                 pos += (int)clen;
                 return ok ? output : null;
             }
             default: return null;
         }
-    }
-}
-
-/// <summary>LZF decompression (RDB compressed strings).</summary>
-internal static class Lzf
-{
-    public static bool Decompress(ReadOnlySpan<byte> input, Span<byte> output)
-    {
-        int ip = 0, op = 0;
-        while (ip < input.Length)
-        {
-            int ctrl = input[ip++];
-            if (ctrl < 32)
-            {
-                int len = ctrl + 1;
-                if (op + len > output.Length || ip + len > input.Length) return false;
-                input.Slice(ip, len).CopyTo(output[op..]);
-                ip += len; op += len;
-            }
-            else
-            {
-                int len = ctrl >> 5;
-                int back = op - ((ctrl & 0x1F) << 8) - 1;
-                if (len == 7) { if (ip >= input.Length) return false; len += input[ip++]; }
-                if (ip >= input.Length) return false;
-                back -= input[ip++];
-                len += 2;
-                if (back < 0 || op + len > output.Length) return false;
-                for (int i = 0; i < len; i++) output[op++] = output[back++];
-            }
-        }
-        return op == output.Length;
-    }
-}
-
-/// <summary>CRC-64/Jones as Redis computes it (reflected, init 0, no final xor). Private until the RDB one lands.</summary>
-internal static class Crc64
-{
-    private static readonly ulong[] Table = BuildTable();
-
-    private static ulong[] BuildTable()
-    {
-        const ulong poly = 0x95AC9329AC4BC9B5UL; // 0xad93d23594c935a9 reflected
-        var t = new ulong[256];
-        for (ulong i = 0; i < 256; i++)
-        {
-            ulong c = i;
-            for (int k = 0; k < 8; k++) c = (c & 1) != 0 ? (c >> 1) ^ poly : c >> 1;
-            t[i] = c;
-        }
-        return t;
-    }
-
-    public static ulong Compute(ulong crc, ReadOnlySpan<byte> data)
-    {
-        foreach (byte b in data) crc = Table[(byte)(crc ^ b)] ^ (crc >> 8);
-        return crc;
     }
 }
