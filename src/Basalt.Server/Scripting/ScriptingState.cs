@@ -111,6 +111,7 @@ public sealed class ScriptingState
         error = null;
         if (!body.StartsWith("#!"u8)) return true;
         int nl = body.IndexOf((byte)'\n');
+        if (nl < 0) { error = "ERR Invalid script shebang"; return false; }
         var line = Encoding.UTF8.GetString(nl < 0 ? body : body[..nl]);
         length = nl < 0 ? body.Length : nl;
         var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
