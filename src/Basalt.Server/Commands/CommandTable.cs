@@ -45,6 +45,8 @@ public sealed class CommandTable
         PubSubCommands.Register(t);
         TransactionCommands.Register(t);
         StreamCommands.Register(t);
+        ScriptingCommands.Register(t);
+        FunctionCommands.Register(t);
         DumpRestoreCommands.Register(t);
         AofCommands.Register(t);
         CommandMetadata.Attach(t);
