@@ -39,6 +39,14 @@ public sealed class RedisServer
         Blocking = new Blocking(this);
         PubSub = new Messaging.PubSubRegistry(this);
         Notifications.KeyspaceEvents.Attach(this);
+        // Function libraries travel in RDB files (FUNCTION2 records): the snapshot writes them, loaders restore them.
+        Persistence.RdbSnapshotFormat.FunctionLibraries ??= static s =>
+            Scripting.ScriptingState.For(s).Functions.All.Select(kv => System.Text.Encoding.UTF8.GetBytes(kv.Value)).ToList();
+        Persistence.Rdb.RdbFile.DefaultFunctionLoader ??= static (s, code) =>
+        {
+            if (Scripting.ScriptingState.For(s).Functions.Load(System.Text.Encoding.UTF8.GetString(code), replace: true, out var error) is null)
+                throw new Persistence.Rdb.RdbFormatException("Failed loading library: " + error);
+        };
         RunId = RandomHex(40);
         StartTimeMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
     }

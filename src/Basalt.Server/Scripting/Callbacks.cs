@@ -98,7 +98,11 @@ internal static unsafe class Callbacks
         var sc = state.ScriptClient;
         sc.Protocol = run.Resp;
         sc.Out.Reset();
-        server.Dispatcher.ExecuteStored(sc, s_buf, s_refs, argc);
+        // redis.set_repl: the effects of this call reach only the targets the script allows.
+        var propagator = server.Propagator;
+        propagator.TargetMask = (Replication.PropagateTargets)(int)run.ReplicationFlags;
+        try { server.Dispatcher.ExecuteStored(sc, s_buf, s_refs, argc); }
+        finally { propagator.TargetMask = Replication.PropagateTargets.All; }
         var reply = sc.Out.WrittenSpan;
         lua_settop(L, 0);
         if (reply.Length == 0) { lua_pushnil(L); return 1; }

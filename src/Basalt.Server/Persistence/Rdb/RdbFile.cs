@@ -75,6 +75,9 @@ public static class RdbFile
     /// there (callers flush first). Throws <see cref="RdbFormatException"/> (with the byte offset) on any malformation,
     /// a truncated file, a checksum mismatch or a duplicated key.
     /// </summary>
+    /// <summary>Loads a function library found in a file when the caller gave no callback (set by the scripting engine).</summary>
+    public static Action<RedisServer, byte[]>? DefaultFunctionLoader;
+
     public static RdbLoadResult Load(Stream input, RedisServer server, RdbLoadOptions options)
     {
         var i = new RdbInput(input);
@@ -144,7 +147,8 @@ public static class RdbFile
                     throw new RdbFormatException($"Pre-release function format not supported (offset {at})");
                 case RdbConstants.OpFunction2:
                     var code = i.ReadString();
-                    options.OnFunctionLibrary?.Invoke(code);
+                    if (options.OnFunctionLibrary is { } onLibrary) onLibrary(code);
+                    else DefaultFunctionLoader?.Invoke(server, code);
                     result.FunctionLibraries++;
                     continue;
                 default:
