@@ -100,9 +100,15 @@ public sealed class ClientConnection
             do
             {
                 bool mustSend = ProcessInput();
+                if (_hopToPool)
+                {
+                    _hopToPool = false;
+                    await Task.Yield(); // continues on the thread pool
+                    continue;
+                }
                 if (mustSend) await SendLoopAsync().ConfigureAwait(false);
                 if (_paused) await WaitWhilePausedAsync().ConfigureAwait(false);
-            } while ((_moreInput || _paused) && !_closed && !Client.Has(ClientFlags.CloseAsap));
+            } while ((_moreInput || _paused || _resumeParsed) && !_closed && !Client.Has(ClientFlags.CloseAsap));
             if (_closed || !Client.Has(ClientFlags.Blocked)) return true;
             if (!await WaitUnblockedAsync().ConfigureAwait(false)) return false;
         }
@@ -160,11 +166,37 @@ public sealed class ClientConnection
         return def is not null && (def.Flags & Commands.CommandFlags.Blocking) != 0;
     }
 
+    /// <summary>Script commands may run long: they must not run on a socket engine thread (see ProcessInput).</summary>
+    private bool IsScript(int argStart)
+    {
+        ref var a = ref _parser.ArgArray[argStart];
+        if (a.Length < 4) return false;
+        byte c = (byte)(_recv[a.Offset] | 0x20);
+        if (c != 'e' && c != 'f') return false;
+        var def = _server.Commands.Find(_recv.AsSpan(a.Offset, a.Length));
+        return def is not null && def.Name is "eval" or "evalsha" or "eval_ro" or "evalsha_ro" or "fcall" or "fcall_ro";
+    }
+
+    private bool _batchHasScript; // the parsed batch contains EVAL/FCALL-like commands
+    private bool _resumeParsed;   // the parsed batch waits to run on a pool thread
+    private bool _hopToPool;      // DrainInputAsync must move to the thread pool before running the batch
+
     /// <summary>Parses all complete requests and executes them as one batch. Returns true if replies must be sent now.</summary>
     private bool ProcessInput()
     {
         if (Client.Has(ClientFlags.Blocked)) { _moreInput = false; return false; }
-        if (!_paused) ParseBatch();
+        if (!_paused && !_resumeParsed)
+        {
+            ParseBatch();
+            // Inline socket completions run batches on the socket engine's thread; a long script there would stall
+            // every other connection of that engine, including the SCRIPT KILL meant to stop it.
+            if (_batchHasScript && !Thread.CurrentThread.IsThreadPoolThread)
+            {
+                _resumeParsed = _hopToPool = true;
+                return false;
+            }
+        }
+        _resumeParsed = false;
         _paused = false;
         int commands = _batchCount;
         string? protocolError = _batchProtocolError;
@@ -288,6 +320,7 @@ public sealed class ClientConnection
         int pos = _parsed;
         int commands = 0;
         string? protocolError = null;
+        _batchHasScript = false;
         _parser.Unauthenticated = !Client.Authenticated;
         _parser.MaxBulkLength = _server.Config.ProtoMaxBulkLen; // CONFIG SET may change it at any time
         while (pos < _filled)
@@ -312,6 +345,7 @@ public sealed class ClientConnection
             // AUTH may change the limits for the rest of the batch: stop at it and execute first.
             if (!Client.Authenticated) break;
             if (MayBlock(argStart)) break;
+            if (IsScript(argStart)) _batchHasScript = true;
         }
         _parsed = pos;
 
