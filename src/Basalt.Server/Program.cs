@@ -69,6 +69,7 @@ namespace Basalt.Server
             var cron = new ServerCron(server);
             cron.Tick += s => s.Dispatcher.Introspection.CronTick();
             cron.Start();
+            server.Replicator.Start(cron);
             Log.Notice("Ready to accept connections");
 
             int exit = server.ShutdownRequested.Task.GetAwaiter().GetResult();

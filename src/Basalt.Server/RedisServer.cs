@@ -37,6 +37,7 @@ public sealed class RedisServer
         Blocking = new Blocking(this);
         PubSub = new Messaging.PubSubRegistry(this);
         Notifications.KeyspaceEvents.Attach(this);
+        Replicator = new Replication.ReplicationManager(this);
         RunId = RandomHex(40);
         StartTimeMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
     }
@@ -48,6 +49,8 @@ public sealed class RedisServer
     public Replication.Propagator Propagator { get; }
     /// <summary>Point-in-time iteration of the keyspace for BGSAVE/AOF rewrite/full sync, without fork or copy.</summary>
     public Persistence.SnapshotCoordinator Snapshot { get; }
+    /// <summary>Replication: backlog, replicas, the link to our master.</summary>
+    public Replication.ReplicationManager Replicator { get; }
     public Database[] Databases { get; }
     public ClientRegistry Clients { get; }
     /// <summary>Clients blocked on keys (BLPOP, BZPOPMIN, XREAD BLOCK...).</summary>

@@ -44,6 +44,7 @@ public sealed class CommandTable
         PubSubCommands.Register(t);
         TransactionCommands.Register(t);
         StreamCommands.Register(t);
+        ReplicationCommands.Register(t);
         CommandMetadata.Attach(t);
         return t;
     }
