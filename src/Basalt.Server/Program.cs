@@ -50,6 +50,18 @@ namespace Basalt.Server
             // up can rely on both (a signal sent right after the first PONG must still shut down cleanly).
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => OnSignal(ctx, server, "SIGTERM"));
             using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => OnSignal(ctx, server, "SIGINT"));
+            if (!server.Rdb.LoadAtStartup()) return 1;
+            Shutdown.BeforeExit += s =>
+            {
+                // SIGTERM/SIGINT: the final save when save points are configured (SHUTDOWN decided already otherwise).
+                if (s.ShutdownSaveHandled || s.Config.SavePoints.Count == 0) return true;
+                lock (s.ExecLock)
+                {
+                    if (s.Rdb.BgsaveInProgress) s.Snapshot.Cancel();
+                    Log.Notice("Saving the final RDB snapshot before exiting.");
+                    return s.Rdb.SaveBlocking();
+                }
+            };
             var listener = new Listener(server);
             server.Listener = listener;
             WritePidFile(config);
@@ -68,6 +80,7 @@ namespace Basalt.Server
             Log.Warning("Server initialized");
             var cron = new ServerCron(server);
             cron.Tick += s => s.Dispatcher.Introspection.CronTick();
+            cron.Tick += s => { lock (s.ExecLock) s.Rdb.Cron(); };
             cron.Start();
             server.Replicator.Start(cron);
             Log.Notice("Ready to accept connections");

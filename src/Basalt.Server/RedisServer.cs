@@ -20,6 +20,7 @@ public sealed class RedisServer
         Commands = CommandTable.CreateDefault();
         Propagator = new Replication.Propagator();
         Snapshot = new Persistence.SnapshotCoordinator(this);
+        Rdb = new Persistence.RdbPersistence(this);
         Dispatcher = new Dispatcher(this);
         // Keys removed without a command (expiry, eviction) reach AOF and replicas as DELs, in order.
         Dispatcher.Evictor.KeyEvicted += (db, key) => { if (Propagator.Active) Propagator.PropagateDeletion(db.Index, key, unlink: false); };
@@ -51,6 +52,11 @@ public sealed class RedisServer
     public Persistence.SnapshotCoordinator Snapshot { get; }
     /// <summary>Replication: backlog, replicas, the link to our master.</summary>
     public Replication.ReplicationManager Replicator { get; }
+    /// <summary>SAVE/BGSAVE, save points, the dump loaded at start.</summary>
+    public Persistence.RdbPersistence Rdb { get; }
+
+    /// <summary>Set when SHUTDOWN already decided about the final save (SAVE/NOSAVE/done), so the exit path doesn't save again.</summary>
+    public bool ShutdownSaveHandled;
     public Database[] Databases { get; }
     public ClientRegistry Clients { get; }
     /// <summary>Clients blocked on keys (BLPOP, BZPOPMIN, XREAD BLOCK...).</summary>

@@ -178,11 +178,4 @@ public class DebugCommandTests : IClassFixture<DifferentialFixture>
         }
         finally { b.Call("DEBUG", "SET-ACTIVE-EXPIRE", "1"); }
     }
-
-    [Fact]
-    public void Reload_is_reported_as_unsupported()
-    {
-        using var b = _f.Basalt.Connect();
-        Assert.Equal("ERR DEBUG RELOAD not supported yet", b.Call("DEBUG", "RELOAD").Text);
-    }
 }

@@ -36,6 +36,7 @@ public sealed class CommandTable
         ConfigCommands.Register(t);
         IntrospectionCommands.Register(t);
         DebugCommands.Register(t);
+        PersistenceCommands.Register(t);
         HashCommands.Register(t);
         SetCommands.Register(t);
         SortedSetCommands.Register(t);
@@ -45,6 +46,7 @@ public sealed class CommandTable
         TransactionCommands.Register(t);
         StreamCommands.Register(t);
         ReplicationCommands.Register(t);
+        DumpRestoreCommands.Register(t);
         CommandMetadata.Attach(t);
         return t;
     }

@@ -59,10 +59,43 @@ public static class DebugCommands
             Log.Warning("DEBUG LOG: " + ctx.ArgString(2));
             w.WriteOk();
         }
-        else if (ctx.ArgIs(1, "reload"u8) || ctx.ArgIs(1, "loadaof"u8))
-            w.WriteError($"ERR DEBUG {ctx.ArgString(1).ToUpperInvariant()} not supported yet");
+        else if (ctx.ArgIs(1, "reload"u8)) DebugReload(ctx);
+        else if (ctx.ArgIs(1, "loadaof"u8))
+            w.WriteError("ERR DEBUG LOADAOF not supported yet");
         else
             w.WriteError($"ERR unknown subcommand or wrong number of arguments for '{Truncate(ctx.ArgString(1))}'. Try DEBUG HELP.");
+    }
+
+    /// <summary>DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save the dump, empty the dataset, load the dump back.</summary>
+    private static void DebugReload(CommandContext ctx)
+    {
+        bool save = true, flush = true, merge = false;
+        for (int i = 2; i < ctx.Count; i++)
+        {
+            if (ctx.ArgIs(i, "merge"u8)) merge = true;
+            else if (ctx.ArgIs(i, "noflush"u8)) flush = false;
+            else if (ctx.ArgIs(i, "nosave"u8)) save = false;
+            else
+            {
+                ctx.Reply.WriteError("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
+                return;
+            }
+        }
+        var server = ctx.Server;
+        if (save && !server.Rdb.SaveBlocking())
+        {
+            ctx.Reply.WriteError("ERR");
+            return;
+        }
+        if (flush && !merge)
+            foreach (var db in server.Databases) db.Clear();
+        if (!server.Rdb.LoadFile(server.Rdb.FilePath))
+        {
+            ctx.Reply.WriteError("ERR Error trying to load the RDB dump, check server logs.");
+            return;
+        }
+        Log.Notice("DB reloaded by DEBUG RELOAD");
+        ctx.Reply.WriteOk();
     }
 
     private static string Truncate(string s) => s.Length > 128 ? s[..128] : s;

@@ -124,6 +124,13 @@ public sealed class Dispatcher
             return;
         }
 
+        if (_server.Rdb.DenyWrites && ((def.Flags & CommandFlags.Write) != 0 || def.Name == "ping") && (client.Flags & ClientFlags.Master) == 0)
+        {
+            Reject(client, Persistence.RdbPersistence.MisconfError, def);
+            FinishReply(client, replyStart);
+            return;
+        }
+
         // READONLY / MASTERDOWN on replicas, NOREPLICAS under min-replicas-to-write.
         if (_server.Replicator.CheckCommand(client, def) is { } replError)
         {

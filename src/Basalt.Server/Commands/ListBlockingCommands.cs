@@ -153,6 +153,7 @@ public static class ListBlockingCommands
                 ReplyPopped(w, db, server, key, list, wait.Head, wait.Count);
                 break;
             case Kind.Move:
+                server.Snapshot.PreWrite(db, wait.Dest!);
                 var dstObj = db.Lookup(wait.Dest!);
                 if (dstObj is not null && dstObj is not RedisList)
                 {

@@ -43,6 +43,15 @@ public static class ServerCommands
             ctx.Server.Dirty += db.Count;
             db.Clear();
         }
+        // As Redis 7.0: a running BGSAVE is abandoned and, with save points configured, the empty dataset is saved now.
+        var rdb = ctx.Server.Rdb;
+        if (rdb.BgsaveInProgress) ctx.Server.Snapshot.Cancel();
+        if (ctx.Server.Config.SavePoints.Count > 0)
+        {
+            long dirty = ctx.Server.Dirty;
+            rdb.SaveBlocking();
+            ctx.Server.Dirty = dirty; // the FLUSHALL must still propagate
+        }
         ctx.Server.Dirty++;
         ctx.Server.DatabaseFlushed?.Invoke(-1);
         ctx.Reply.WriteOk();
@@ -73,10 +82,13 @@ public static class ServerCommands
 
     private static void ShutdownCmd(CommandContext ctx)
     {
-        bool abort = false;
+        bool abort = false, save = false, nosave = false, force = false;
         for (int i = 1; i < ctx.Count; i++)
         {
-            if (ctx.ArgIs(i, "nosave"u8) || ctx.ArgIs(i, "save"u8) || ctx.ArgIs(i, "now"u8) || ctx.ArgIs(i, "force"u8)) continue;
+            if (ctx.ArgIs(i, "nosave"u8)) { nosave = true; continue; }
+            if (ctx.ArgIs(i, "save"u8)) { save = true; continue; }
+            if (ctx.ArgIs(i, "force"u8)) { force = true; continue; }
+            if (ctx.ArgIs(i, "now"u8)) continue;
             if (ctx.ArgIs(i, "abort"u8)) { abort = true; continue; }
             ctx.SyntaxError();
             return;
@@ -86,7 +98,26 @@ public static class ServerCommands
             ctx.Reply.WriteError("ERR No shutdown in progress.");
             return;
         }
+        if (save && nosave)
+        {
+            ctx.SyntaxError();
+            return;
+        }
+        // The final save happens here, under the lock, so a failure can still be reported (unless FORCE).
+        var server = ctx.Server;
+        if (!nosave && (save || server.Config.SavePoints.Count > 0))
+        {
+            if (server.Rdb.BgsaveInProgress) server.Snapshot.Cancel();
+            Log.Notice("Saving the final RDB snapshot before exiting.");
+            if (!server.Rdb.SaveBlocking() && !force)
+            {
+                Log.Warning("Error trying to save the DB, can't exit.");
+                ctx.Reply.WriteError("ERR Errors trying to SHUTDOWN. Check logs.");
+                return;
+            }
+        }
+        server.ShutdownSaveHandled = true;
         // The connection is closed by the shutdown itself; Redis sends no reply on success.
-        ctx.Server.ShutdownRequested.TrySetResult(0);
+        server.ShutdownRequested.TrySetResult(0);
     }
 }

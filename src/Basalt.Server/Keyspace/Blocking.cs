@@ -217,6 +217,7 @@ public sealed class Blocking
                     // Serving only detaches the served client, so its successor stays valid.
                     var next = node.Next;
                     var b = node.Value;
+                    if (_server.Snapshot.Active) _server.Snapshot.PreWrite(db, key);
                     if (b.Serve(b, db, key)) Finish(b);
                     node = next;
                 }

@@ -22,6 +22,12 @@ public sealed class Database
     /// <summary>Called when a key is removed because its TTL passed (for propagation of a DEL and stats).</summary>
     public Action<Database, byte[]>? KeyExpired;
 
+    /// <summary>
+    /// Called before a stored key is replaced, deleted or expired, while a snapshot runs (it serializes the old value
+    /// first). Commands that change values in place are covered by the dispatcher, which passes their keys.
+    /// </summary>
+    public Action<Database, ReadOnlySpan<byte>>? BeforeWrite;
+
     /// <summary>Called before <see cref="Clear"/> empties the database (WATCH must see which keys existed).</summary>
     public Action<Database>? Clearing;
 
@@ -63,6 +69,7 @@ public sealed class Database
     /// <summary>Removes an expired key and reports it.</summary>
     public void ExpireKey(ReadOnlySpan<byte> key)
     {
+        BeforeWrite?.Invoke(this, key);
         if (Keys.Remove(key, out var storedKey, out _))
         {
             Expires.Remove(key);
@@ -74,6 +81,7 @@ public sealed class Database
     /// <summary>Sets a value, keeping an existing TTL only when <paramref name="keepTtl"/>.</summary>
     public void Set(ReadOnlySpan<byte> key, object value, bool keepTtl = false)
     {
+        BeforeWrite?.Invoke(this, key);
         ref object slot = ref Keys.GetValueRefOrAdd(key, out bool existed);
         slot = value;
         if (existed && !keepTtl && Expires.Count > 0) Expires.Remove(key);
@@ -92,6 +100,7 @@ public sealed class Database
 
     public bool Delete(ReadOnlySpan<byte> key)
     {
+        BeforeWrite?.Invoke(this, key);
         if (!Keys.Remove(key)) return false;
         if (Expires.Count > 0) Expires.Remove(key);
         KeyModified?.Invoke(this, key);
@@ -119,8 +128,9 @@ public sealed class Database
     public void Clear()
     {
         Clearing?.Invoke(this);
-        Keys.Clear();
-        Expires.Clear();
+        // Fresh tables rather than clearing in place: a running snapshot keeps walking the old ones.
+        Keys = new();
+        Expires = new();
         ExpireCursor = 0;
     }
 

@@ -12,6 +12,8 @@ public interface ISnapshotFormat
     void SelectDb(int db, long keys, long expires);
     void Entry(ReadOnlySpan<byte> key, object value, long expireAtMs);
     void End();
+    /// <summary>Pushes internally buffered bytes to the stream (the snapshot thread then takes them).</summary>
+    void Flush();
 }
 
 /// <summary>

@@ -245,8 +245,20 @@ public sealed class ReplicaLink
                 foreach (var db in _server.Databases) db.Clear();
                 _server.DatabaseFlushed?.Invoke(-1);
                 Log.Notice("MASTER <-> REPLICA sync: Loading DB in memory");
-                using (var input = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024))
-                    ReplicationSnapshot.Load(input, _server);
+                try
+                {
+                    using var input = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024);
+                    var result = ReplicationSnapshot.Load(input, _server);
+                    Log.Notice($"Done loading RDB, keys loaded: {result.KeysLoaded}, keys expired: {result.ExpiredSkipped}.");
+                }
+                catch (Exception ex)
+                {
+                    // A partial dataset must not stay: empty again and retry the sync from scratch.
+                    Log.Warning("Failed trying to load the MASTER synchronization DB from disk: " + ex.Message);
+                    foreach (var db in _server.Databases) db.Clear();
+                    _server.DatabaseFlushed?.Invoke(-1);
+                    throw new IOException("loading the RDB from the master failed", ex);
+                }
                 _m.ResetHistory(masterId, masterOffset);
                 CanPsync = true;
                 Attach(0);

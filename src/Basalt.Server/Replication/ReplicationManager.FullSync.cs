@@ -13,7 +13,7 @@ public sealed partial class ReplicationManager
     /// <summary>Starts the shared snapshot once the diskless delay has passed (or at once for disk-based sync).</summary>
     private void MaybeStartDelayedSync()
     {
-        if (_syncInProgress) return;
+        if (_syncInProgress || ReplicationSnapshot.Busy(_server)) return;
         int waiting = 0;
         long oldest = long.MaxValue;
         foreach (var r in _replicas)
@@ -51,7 +51,7 @@ public sealed partial class ReplicationManager
         // The stream after the snapshot must start with a SELECT.
         _selectedDb = -1;
         var target = new FullSyncTarget(this, group, eof);
-        if (!ReplicationSnapshot.TryStart(_server, target, out var error))
+        if (!ReplicationSnapshot.TryStart(_server, target, ReplId, offset, out var error))
         {
             Log.Warning("BGSAVE for replication failed: " + error);
             foreach (var r in group) Close(r);

@@ -153,6 +153,7 @@ public sealed partial class ReplicationManager
             Log.Notice("Before turning into a replica, using my own master parameters to synthesize a cached master: I may be able to synchronize with the new master with just a partial transfer.");
         }
         Keyspace.Database.ExpireOnRead = false; // the master's DELs expire keys here
+        Log.Role = 'S';
         Link = new ReplicaLink(this, _server, host, port, canPsync);
         Link.Start();
     }
@@ -168,6 +169,7 @@ public sealed partial class ReplicationManager
         DisconnectReplicas();
         _selectedDb = -1;
         Keyspace.Database.ExpireOnRead = true;
+        Log.Role = 'M';
         if (_replicas.Count == 0) _noReplicasSinceMs = Environment.TickCount64;
     }
 

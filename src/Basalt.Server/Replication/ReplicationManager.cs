@@ -308,7 +308,7 @@ public sealed partial class ReplicationManager : IPropagationSink
             CreateBacklog();
             Log.Notice($"Replication backlog created, my new replication IDs are '{ReplId}' and '{ReplId2}'");
         }
-        if (!_syncInProgress && (!DisklessSync || _server.Config.GetInt64("repl-diskless-sync-delay") == 0)) StartFullSync();
+        if (!_syncInProgress && !ReplicationSnapshot.Busy(_server) && (!DisklessSync || _server.Config.GetInt64("repl-diskless-sync-delay") == 0)) StartFullSync();
     }
 
     private bool TryPartialResync(ReplicaState r, string id, long offset)

@@ -21,6 +21,9 @@ public sealed class RedisList : IRedisValue
     public long Count => _count;
     public int NodeCount => _nodes.Count;
 
+    /// <summary>Node <paramref name="i"/> (a <see cref="PackedNode"/>), for serializers that keep node boundaries (RDB).</summary>
+    internal byte[] NodeAt(int i) => _nodes[i];
+
     public IRedisValue Clone()
     {
         var copy = new RedisList { _count = _count, _nodes = new NodeArray(_nodes.Count) };

@@ -38,6 +38,17 @@ public sealed class RedisSet : IRedisValue, IDigestible
         return new RedisSet(copy);
     }
 
+    /// <summary>An intset from strictly ascending values (RDB load); the caller checked the order.</summary>
+    internal static RedisSet FromSortedInts(ReadOnlySpan<long> values)
+    {
+        if (values.Length == 0) return new RedisSet();
+        int width = Math.Max(WidthFor(values[0]), WidthFor(values[^1]));
+        var s = new byte[1 + values.Length * width];
+        s[0] = (byte)width;
+        for (int i = 0; i < values.Length; i++) Write(s, width, i, values[i]);
+        return new RedisSet(s);
+    }
+
     // ---- intset primitives ----
 
     private static long Read(byte[] s, int width, int i)
