@@ -54,6 +54,26 @@ public class DebugDigestTests : IClassFixture<DifferentialFixture>
         Assert.Equal(vr, vb);
         Assert.Equal(Raw("DEBUG", "DIGEST-VALUE").redis, Raw("DEBUG", "DIGEST-VALUE").basalt);
     }
+
+    [Fact]
+    public void Digest_value_of_every_type_and_encoding_equals_redis()
+    {
+        Both("FLUSHALL");
+        using (var b = _f.Basalt.Connect()) Persistence.RdbPersistenceTests.Populate(b);
+        using (var r = _f.Redis.Connect()) Persistence.RdbPersistenceTests.Populate(r);
+        var keys = new[] { "s:int", "s:long", "l:small", "l:big", "h:small", "h:big", "set:int", "set:str", "set:big", "z:small", "z:big", "x:stream", "hll" };
+        foreach (var k in keys)
+        {
+            var (vb, vr) = Raw("DEBUG", "DIGEST-VALUE", k);
+            Assert.True(vr == vb, $"{k}: basalt {vb} redis {vr}");
+        }
+        // Elements matter, not just the type.
+        Both("RPUSH", "l:other", "z");
+        Assert.NotEqual(Raw("DEBUG", "DIGEST-VALUE", "l:small").basalt, Raw("DEBUG", "DIGEST-VALUE", "l:other").basalt);
+        var (db, dr) = Raw("DEBUG", "DIGEST");
+        Assert.Equal(dr, db);
+        Both("FLUSHALL");
+    }
 }
 
 public class DebugCommandTests : IClassFixture<DifferentialFixture>

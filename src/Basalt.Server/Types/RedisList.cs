@@ -8,7 +8,7 @@ namespace Basalt.Server.Types;
 /// list-max-listpack-size (negative: -1..-5 = 4..64 KB per node; positive: entries per node, capped at 8 KB).
 /// Redis 7.0 reports every list as "quicklist" whatever its size.
 /// </summary>
-public sealed class RedisList : IRedisValue
+public sealed class RedisList : IRedisValue, Keyspace.IDigestible
 {
     private const int SafetyLimit = 8192;
     private NodeArray _nodes;
@@ -284,6 +284,13 @@ public sealed class RedisList : IRedisValue
     }
 
     /// <summary>Forward cursor from the head, or reverse cursor from the tail.</summary>
+    /// <summary>DEBUG DIGEST: the elements mixed in order (integers as their decimal text), as Redis does.</summary>
+    public void AddToDigest(Span<byte> digest)
+    {
+        var c = Iterate(reverse: false);
+        while (c.Next(out var value)) Keyspace.Digest.Mix(digest, value);
+    }
+
     public Cursor Iterate(bool reverse) =>
         reverse ? new Cursor(this, _nodes.Count - 1, _nodes.Count == 0 ? 0 : PackedNode.Used(_nodes[^1]), true)
                 : new Cursor(this, 0, PackedNode.Header, false);

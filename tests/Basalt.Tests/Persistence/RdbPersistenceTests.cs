@@ -43,14 +43,20 @@ public class RdbPersistenceTests
         c.Call("SELECT", "0");
     }
 
-    private static string Digest(RespConnection c) => c.Call("DEBUG", "DIGEST").Text!;
+    private static string Digest(RespConnection c)
+    {
+        var r = c.Call("DEBUG", "DIGEST");
+        Assert.False(r.IsError, r.Text);
+        Assert.Equal(40, r.Text!.Length);
+        return r.Text;
+    }
 
     [Fact]
     public void Save_then_restart_restores_every_type_and_ttl()
     {
         var dir = NewDir();
         string digest;
-        using (var a = ServerProcess.StartBasalt("--dir", dir))
+        using (var a = ServerProcess.StartBasalt("--enable-debug-command", "yes", "--dir", dir))
         using (var c = a.Connect())
         {
             Populate(c);
@@ -61,7 +67,7 @@ public class RdbPersistenceTests
             Assert.Equal("0", Info(c, "rdb_changes_since_last_save"));
         }
         Assert.True(File.Exists(Path.Combine(dir, "dump.rdb")));
-        using var b = ServerProcess.StartBasalt("--dir", dir);
+        using var b = ServerProcess.StartBasalt("--enable-debug-command", "yes", "--dir", dir);
         using var d = b.Connect();
         Assert.Equal(digest, Digest(d));
         long pttl = d.Call("PTTL", "s:ttl").Integer;
@@ -76,7 +82,7 @@ public class RdbPersistenceTests
         var bdir = NewDir();
         var rdir = NewDir();
         string basaltDigest, redisDigest;
-        using (var a = ServerProcess.StartBasalt("--dir", bdir))
+        using (var a = ServerProcess.StartBasalt("--enable-debug-command", "yes", "--dir", bdir))
         using (var c = a.Connect())
         {
             Populate(c);
@@ -84,7 +90,7 @@ public class RdbPersistenceTests
             Assert.Equal("OK", c.Call("SAVE").Text);
         }
         File.Copy(Path.Combine(bdir, "dump.rdb"), Path.Combine(rdir, "dump.rdb"));
-        using (var r = ServerProcess.StartRedis("--dir", rdir))
+        using (var r = ServerProcess.StartRedis("--enable-debug-command", "yes", "--dir", rdir))
         using (var c = r.Connect())
         {
             Assert.Equal(basaltDigest, Digest(c));
@@ -95,7 +101,7 @@ public class RdbPersistenceTests
         }
         var bdir2 = NewDir();
         File.Copy(Path.Combine(rdir, "dump.rdb"), Path.Combine(bdir2, "dump.rdb"));
-        using var b = ServerProcess.StartBasalt("--dir", bdir2);
+        using var b = ServerProcess.StartBasalt("--enable-debug-command", "yes", "--dir", bdir2);
         using var d = b.Connect();
         Assert.Equal(redisDigest, Digest(d));
         Assert.Equal("1", d.Call("GET", "written-by-redis").Text);
@@ -105,25 +111,28 @@ public class RdbPersistenceTests
     public void Bgsave_file_holds_the_values_of_the_snapshot_point()
     {
         var dir = NewDir();
-        using (var a = ServerProcess.StartBasalt("--dir", dir))
+        string v5, v2500;
+        using (var a = ServerProcess.StartBasalt("--enable-debug-command", "yes", "--dir", dir))
         using (var c = a.Connect())
         {
             c.Call("DEBUG", "POPULATE", "200000", "k", "10");
+            v5 = c.Call("GET", "k:5").Text!;
+            v2500 = c.Call("GET", "k:2500").Text!;
             Assert.Equal("Background saving started", c.Call("BGSAVE").Text);
             for (int i = 0; i < 2000; i++) c.Send("SET", "k:" + i, "changed");
             for (int i = 2000; i < 4000; i++) c.Send("DEL", "k:" + i);
             for (int i = 0; i < 1000; i++) c.Send("SET", "new:" + i, "x");
-            c.Send("FLUSHALL");
+            c.Send("FLUSHDB"); // fresh tables for the database; the snapshot keeps walking the captured ones
             for (int i = 0; i < 5001; i++) c.Read();
             Tools.WaitUntil(() => Info(c, "rdb_bgsave_in_progress") == "0", TimeSpan.FromSeconds(60), "BGSAVE to finish");
             Assert.Equal("ok", Info(c, "rdb_last_bgsave_status"));
             Assert.Equal("0", c.Call("DBSIZE").Integer.ToString());
         }
-        using var b = ServerProcess.StartBasalt("--dir", dir);
+        using var b = ServerProcess.StartBasalt("--enable-debug-command", "yes", "--dir", dir);
         using var d = b.Connect();
         Assert.Equal(200000, d.Call("DBSIZE").Integer);
-        Assert.Equal("value:5", d.Call("GET", "k:5").Text);
-        Assert.Equal("value:2500", d.Call("GET", "k:2500").Text);
+        Assert.Equal(v5, d.Call("GET", "k:5").Text);
+        Assert.Equal(v2500, d.Call("GET", "k:2500").Text);
         Assert.Equal(0, d.Call("EXISTS", "new:1").Integer);
     }
 
@@ -131,7 +140,7 @@ public class RdbPersistenceTests
     public void Save_point_triggers_a_background_save()
     {
         var dir = NewDir();
-        using var a = ServerProcess.StartBasalt("--dir", dir, "--save", "1 1");
+        using var a = ServerProcess.StartBasalt("--enable-debug-command", "yes", "--dir", dir, "--save", "1 1");
         using var c = a.Connect();
         c.Call("SET", "a", "1");
         Tools.WaitUntil(() => Info(c, "rdb_saves") != "0" && Info(c, "rdb_bgsave_in_progress") == "0", TimeSpan.FromSeconds(15), "the save point to fire");
@@ -143,14 +152,14 @@ public class RdbPersistenceTests
     public void Shutdown_saves_with_save_points_and_nosave_skips_it()
     {
         var dir = NewDir();
-        using (var a = ServerProcess.StartBasalt("--dir", dir, "--save", "3600 1"))
+        using (var a = ServerProcess.StartBasalt("--enable-debug-command", "yes", "--dir", dir, "--save", "3600 1"))
         {
             using var c = a.Connect();
             c.Call("SET", "kept", "1");
             c.Send("SHUTDOWN");
             Assert.Equal(0, a.WaitForExit(TimeSpan.FromSeconds(30)));
         }
-        using (var a = ServerProcess.StartBasalt("--dir", dir, "--save", "3600 1"))
+        using (var a = ServerProcess.StartBasalt("--enable-debug-command", "yes", "--dir", dir, "--save", "3600 1"))
         {
             using var c = a.Connect();
             Assert.Equal("1", c.Call("GET", "kept").Text);
@@ -158,7 +167,7 @@ public class RdbPersistenceTests
             c.Send("SHUTDOWN", "NOSAVE");
             Assert.Equal(0, a.WaitForExit(TimeSpan.FromSeconds(30)));
         }
-        using (var a = ServerProcess.StartBasalt("--dir", dir, "--save", "3600 1"))
+        using (var a = ServerProcess.StartBasalt("--enable-debug-command", "yes", "--dir", dir, "--save", "3600 1"))
         {
             using var c = a.Connect();
             Assert.Equal(0, c.Call("EXISTS", "lost").Integer);
@@ -166,7 +175,7 @@ public class RdbPersistenceTests
             a.Signal("TERM");
             Assert.Equal(0, a.WaitForExit(TimeSpan.FromSeconds(30)));
         }
-        using var last = ServerProcess.StartBasalt("--dir", dir);
+        using var last = ServerProcess.StartBasalt("--enable-debug-command", "yes", "--dir", dir);
         using var l = last.Connect();
         Assert.Equal("1", l.Call("GET", "by-sigterm").Text);
     }
@@ -177,7 +186,7 @@ public class RdbPersistenceTests
         var dir = NewDir();
         var gone = Path.Combine(dir, "gone");
         Directory.CreateDirectory(gone);
-        using var a = ServerProcess.StartBasalt("--dir", dir, "--save", "3600 1");
+        using var a = ServerProcess.StartBasalt("--enable-debug-command", "yes", "--dir", dir, "--save", "3600 1", "--enable-protected-configs", "yes");
         using var c = a.Connect();
         c.Call("SET", "a", "1");
         Assert.Equal("OK", c.Call("CONFIG", "SET", "dir", gone).Text);
@@ -197,7 +206,7 @@ public class RdbPersistenceTests
     [Fact]
     public void Debug_reload_keeps_the_dataset()
     {
-        using var a = ServerProcess.StartBasalt("--dir", NewDir());
+        using var a = ServerProcess.StartBasalt("--enable-debug-command", "yes", "--dir", NewDir());
         using var c = a.Connect();
         Populate(c);
         var digest = Digest(c);
