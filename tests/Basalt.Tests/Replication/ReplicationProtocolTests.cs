@@ -1,0 +1,103 @@
+using System.Text.RegularExpressions;
+using Basalt.Tests.Support;
+
+namespace Basalt.Tests.Replication;
+
+/// <summary>The master side of the protocol seen byte by byte from a raw socket, on Basalt and Redis alike.</summary>
+public class ReplicationProtocolTests
+{
+    public static TheoryData<bool> Servers => new() { false, true };
+
+    private static ServerProcess Start(bool redis, params string[] extra) =>
+        redis ? ServerProcess.StartRedis([.. Repl.Fast, .. extra]) : ServerProcess.StartBasalt([.. Repl.Fast, .. extra]);
+
+    [Theory]
+    [MemberData(nameof(Servers))]
+    public void Handshake_full_resync_stream_bytes_and_partial_continue(bool redis)
+    {
+        using var master = Start(redis);
+        using var c = master.Connect();
+        c.Call("SET", "p:k", "v");
+
+        string replid;
+        long offset;
+        using (var rr = new RawReplica(master.Port))
+        {
+            Assert.Equal("+PONG", rr.Call("PING"));
+            Assert.Equal("+OK", rr.Call("REPLCONF", "listening-port", "4455"));
+            Assert.Equal("+OK", rr.Call("REPLCONF", "capa", "eof", "capa", "psync2"));
+            var full = rr.Call("PSYNC", "?", "-1");
+            var m = Regex.Match(full, "^\\+FULLRESYNC ([0-9a-f]{40}) (\\d+)$");
+            Assert.True(m.Success, full);
+            replid = m.Groups[1].Value;
+            offset = long.Parse(m.Groups[2].Value);
+            var rdb = rr.ReadRdb();
+            Assert.Equal("REDIS0010", System.Text.Encoding.ASCII.GetString(rdb, 0, 9));
+            Assert.Equal(0xFF, rdb[^9]); // EOF opcode before the checksum
+            // The stream starts after our first ACK; the first write after the snapshot selects its db.
+            rr.Send("REPLCONF", "ACK", offset.ToString());
+            Tools.WaitUntil(() => Repl.Field(master, "slave0").Contains("state=online"), Repl.Timeout, "replica online");
+            Assert.Contains("port=4455", Repl.Field(master, "slave0"));
+            c.Call("SELECT", "3");
+            c.Call("MULTI"); c.Call("SET", "p:a", "1"); c.Call("INCR", "p:n"); c.Call("EXEC");
+            const string expected = "*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nSET\r\n$3\r\np:a\r\n$1\r\n1\r\n"
+                + "*2\r\n$4\r\nINCR\r\n$3\r\np:n\r\n*1\r\n$4\r\nEXEC\r\n";
+            Assert.Equal(expected, rr.Stream(expected.Length));
+            Assert.Equal((offset + expected.Length).ToString(), Repl.Field(master, "master_repl_offset"));
+            offset += expected.Length;
+            Assert.Equal("1", Repl.Field(master, "connected_slaves"));
+        }
+        Tools.WaitUntil(() => Repl.Field(master, "connected_slaves") == "0", Repl.Timeout, "replica gone");
+        c.Call("SET", "p:later", "2");
+        const string later = "*3\r\n$3\r\nSET\r\n$7\r\np:later\r\n$1\r\n2\r\n";
+
+        // Continuing from our offset: +CONTINUE with the id, then exactly the missed bytes.
+        using (var rr = new RawReplica(master.Port))
+        {
+            Assert.Equal("+OK", rr.Call("REPLCONF", "capa", "eof", "capa", "psync2"));
+            Assert.Equal("+CONTINUE " + replid, rr.Call("PSYNC", replid, (offset + 1).ToString()));
+            Assert.Equal(later, rr.Stream(later.Length));
+        }
+        // Without capa psync2 the reply carries no id; an offset past the end is refused (full resync).
+        using (var rr = new RawReplica(master.Port))
+        {
+            Assert.Equal("+CONTINUE", rr.Call("PSYNC", replid, (offset + 1 + later.Length).ToString()));
+        }
+        using (var rr = new RawReplica(master.Port))
+        {
+            Assert.StartsWith("+FULLRESYNC " + replid + " ", rr.Call("PSYNC", replid, (offset + 1000).ToString()));
+        }
+        var stats = Repl.Info(master, "stats");
+        Assert.Equal("2", stats["sync_full"]);
+        Assert.Equal("2", stats["sync_partial_ok"]);
+        Assert.Equal("1", stats["sync_partial_err"]);
+    }
+
+    [Theory]
+    [MemberData(nameof(Servers))]
+    public void Replconf_and_psync_errors_match(bool redis)
+    {
+        using var master = Start(redis);
+        using var c = master.Connect();
+        Assert.Equal("ERR Unrecognized REPLCONF option: foo", c.Call("REPLCONF", "foo", "bar").Text);
+        Assert.Equal("ERR syntax error", c.Call("REPLCONF", "foo").Text);
+        Assert.Equal("OK", c.Call("REPLCONF").Text);
+        Assert.Equal("ERR value is not an integer or out of range", c.Call("REPLCONF", "listening-port", "x").Text);
+        Assert.Equal("ERR wrong number of arguments for 'psync' command", c.Call("PSYNC", "x").Text);
+        Assert.Equal("ERR Invalid master port", c.Call("REPLICAOF", "127.0.0.1", "70000").Text);
+        Assert.Equal("ERR Invalid master port", c.Call("SLAVEOF", "127.0.0.1", "abc").Text);
+        Assert.Equal("OK", c.Call("REPLICAOF", "NO", "ONE").Text);
+        Assert.Equal("ERR timeout is negative", c.Call("WAIT", "0", "-1").Text);
+        Assert.Equal("ERR value is not an integer or out of range", c.Call("WAIT", "x", "0").Text);
+        Assert.Equal(0, c.Call("WAIT", "0", "0").Integer);
+        var role = c.Call("ROLE");
+        Assert.Equal("master", role.Items![0].Text);
+        Assert.Empty(role.Items[2].Items!);
+        var info = Repl.Info(master);
+        Assert.Equal("master", info["role"]);
+        Assert.Equal("0", info["connected_slaves"]);
+        Assert.Equal("0000000000000000000000000000000000000000", info["master_replid2"]);
+        Assert.Equal("-1", info["second_repl_offset"]);
+        Assert.Equal("1048576", info["repl_backlog_size"]);
+    }
+}
