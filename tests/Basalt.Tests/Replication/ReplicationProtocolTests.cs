@@ -37,6 +37,8 @@ public class ReplicationProtocolTests
             // The stream starts after our first ACK; the first write after the snapshot selects its db.
             rr.Send("REPLCONF", "ACK", offset.ToString());
             Tools.WaitUntil(() => Repl.Field(master, "slave0").Contains("state=online"), Repl.Timeout, "replica online");
+            // Redis ignores an ACK that arrives before it has seen the transfer end; real replicas ACK every second.
+            rr.Send("REPLCONF", "ACK", offset.ToString());
             Assert.Contains("port=4455", Repl.Field(master, "slave0"));
             c.Call("SELECT", "3");
             c.Call("MULTI"); c.Call("SET", "p:a", "1"); c.Call("INCR", "p:n"); c.Call("EXEC");
@@ -71,6 +73,26 @@ public class ReplicationProtocolTests
         Assert.Equal("2", stats["sync_full"]);
         Assert.Equal("2", stats["sync_partial_ok"]);
         Assert.Equal("1", stats["sync_partial_err"]);
+    }
+
+    [Theory]
+    [MemberData(nameof(Servers))]
+    public void Old_sync_gets_a_counted_rdb_payload_then_the_stream(bool redis)
+    {
+        using var master = Start(redis);
+        using var c = master.Connect();
+        c.Call("SET", "os:k", "v");
+        using var rr = new RawReplica(master.Port);
+        rr.Send("SYNC");
+        string h;
+        do h = rr.Line(); while (h.Length == 0);
+        Assert.Matches("^\\$\\d+$", h); // no +FULLRESYNC line, no EOF mark
+        var rdb = rr.Bytes(int.Parse(h[1..]));
+        Assert.Equal("REDIS", System.Text.Encoding.ASCII.GetString(rdb, 0, 5));
+        Tools.WaitUntil(() => Repl.Field(master, "slave0").Contains("state=online"), Repl.Timeout, "replica online");
+        c.Call("SET", "os:k2", "v2");
+        const string expected = "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$5\r\nos:k2\r\n$2\r\nv2\r\n";
+        Assert.Equal(expected, rr.Stream(expected.Length));
     }
 
     [Theory]
