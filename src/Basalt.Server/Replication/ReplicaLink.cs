@@ -332,7 +332,9 @@ public sealed class ReplicaLink
                     if (next < 0) break;
                     if (argc > 0)
                     {
-                        _server.Dispatcher.Execute(mc, _buf, _args, 0, argc);
+                        Keyspace.Database.ApplyingMasterStream = true;
+                        try { _server.Dispatcher.Execute(mc, _buf, _args, 0, argc); }
+                        finally { Keyspace.Database.ApplyingMasterStream = false; }
                         mc.Out.Reset(); // the master gets no replies (ACKs go out directly)
                         if (_server.Blocking.HasReadyKeys) _server.Blocking.ServeReadyKeys();
                     }

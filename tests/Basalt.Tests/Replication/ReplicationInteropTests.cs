@@ -77,6 +77,25 @@ public class ReplicationInteropTests
     }
 
     [Fact]
+    public void Replica_hides_expired_keys_but_leaves_deleting_them_to_the_master()
+    {
+        using var master = ServerProcess.StartRedis(Repl.Fast);
+        using var replica = ServerProcess.StartBasalt([.. Repl.Fast, "--replicaof", "127.0.0.1", master.Port.ToString()]);
+        Repl.WaitLinkUp(replica);
+        using var m = master.Connect();
+        using var r = replica.Connect();
+        Assert.Equal("OK", m.Call("DEBUG", "SET-ACTIVE-EXPIRE", "0").Text);
+        m.Call("SET", "ex:k", "v", "PX", "150");
+        Repl.WaitInSync(master, replica);
+        Thread.Sleep(300); // let the TTL pass (nothing to poll: the point is that nothing happens)
+        Assert.True(r.Call("GET", "ex:k").IsNull);
+        Assert.Equal(0, r.Call("EXISTS", "ex:k").Integer);
+        Assert.Equal(1, r.Call("DBSIZE").Integer); // still there: only the master's DEL removes it
+        Assert.True(m.Call("GET", "ex:k").IsNull); // the master expires it and propagates a DEL
+        Tools.WaitUntil(() => r.Call("DBSIZE").Integer == 0, Repl.Timeout, "the master's DEL");
+    }
+
+    [Fact]
     public void Chained_basalt_replica_forwards_the_exact_stream_to_a_redis_sub_replica()
     {
         using var master = ServerProcess.StartRedis(Repl.Fast);
