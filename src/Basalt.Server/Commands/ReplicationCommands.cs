@@ -13,7 +13,7 @@ public static class ReplicationCommands
         t.Add("replconf", -1, Admin | NoScript | Loading | Stale | AllowBusy, 0, 0, 0, ctx => ctx.Server.Replicator.ReplConf(ctx));
         t.Add("psync", -3, Admin | NoScript | NoAsyncLoading | NoMulti, 0, 0, 0, ctx => ctx.Server.Replicator.Sync(ctx, psync: true));
         t.Add("sync", 1, Admin | NoScript | NoAsyncLoading | NoMulti, 0, 0, 0, ctx => ctx.Server.Replicator.Sync(ctx, psync: false));
-        // Blocking: the connection ends its batch at WAIT so later commands wait for its reply.
-        t.Add("wait", 3, NoScript | Blocking, 0, 0, 0, ctx => ctx.Server.Replicator.Wait(ctx));
+        // Not flagged Blocking (COMMAND INFO matches Redis); the connection still ends its batch at WAIT.
+        t.Add("wait", 3, NoScript, 0, 0, 0, ctx => ctx.Server.Replicator.Wait(ctx));
     }
 }

@@ -155,6 +155,7 @@ public sealed partial class ReplicationManager
         Keyspace.Database.ExpireOnRead = false; // the master's DELs expire keys here
         Log.Role = 'S';
         Link = new ReplicaLink(this, _server, host, port, canPsync);
+        _server.Config.SetRaw("replicaof", host + " " + Fmt(port)); // CONFIG GET / REWRITE show it, as in Redis
         Link.Start();
     }
 
@@ -165,6 +166,7 @@ public sealed partial class ReplicationManager
         if (link is null) return;
         link.Stop();
         Link = null;
+        _server.Config.SetRaw("replicaof", "");
         ShiftReplicationId(RedisServer.RandomHex(40));
         DisconnectReplicas();
         _selectedDb = -1;

@@ -84,7 +84,9 @@ public class ReplicationBehaviourTests
         Assert.Equal("slave", role.Items![0].Text);
         Assert.Equal(deadPort, role.Items[2].Integer);
         Assert.Contains(role.Items[3].Text, new[] { "connect", "connecting" });
+        Assert.Equal("127.0.0.1 " + deadPort, r.Call("CONFIG", "GET", "replicaof").Items![1].Text);
         Assert.Equal("OK", r.Call("REPLICAOF", "NO", "ONE").Text);
+        Assert.Equal("", r.Call("CONFIG", "GET", "replicaof").Items![1].Text);
         Assert.Equal("v", r.Call("GET", "ro:local").Text);
     }
 

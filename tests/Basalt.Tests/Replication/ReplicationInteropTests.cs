@@ -5,10 +5,12 @@ namespace Basalt.Tests.Replication;
 /// <summary>Basalt and Redis 7.0 replicating from each other (real processes both ways).</summary>
 public class ReplicationInteropTests
 {
-    [Fact]
-    public void Basalt_replica_of_redis_master_full_sync_stream_and_partial_resync()
+    [Theory]
+    [InlineData("yes")]
+    [InlineData("no")]
+    public void Basalt_replica_of_redis_master_full_sync_stream_and_partial_resync(string diskless)
     {
-        using var master = ServerProcess.StartRedis(Repl.Fast);
+        using var master = ServerProcess.StartRedis([.. Repl.Fast, "--repl-diskless-sync", diskless]);
         Repl.Populate(master, "ri");
         using var replica = ServerProcess.StartBasalt([.. Repl.Fast, "--replicaof", "127.0.0.1", master.Port.ToString()]);
         Repl.WaitLinkUp(replica);
