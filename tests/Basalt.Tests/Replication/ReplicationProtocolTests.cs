@@ -77,6 +77,25 @@ public class ReplicationProtocolTests
 
     [Theory]
     [MemberData(nameof(Servers))]
+    public void Master_pings_its_replicas_through_the_stream_every_ping_period(bool redis)
+    {
+        using var master = Start(redis, "--repl-ping-replica-period", "1");
+        using var rr = new RawReplica(master.Port);
+        Assert.Equal("+OK", rr.Call("REPLCONF", "capa", "eof", "capa", "psync2"));
+        var full = rr.Call("PSYNC", "?", "-1");
+        long offset = long.Parse(full.Split(' ')[2]);
+        rr.ReadRdb();
+        rr.Send("REPLCONF", "ACK", offset.ToString());
+        Tools.WaitUntil(() => Repl.Field(master, "slave0").Contains("state=online"), Repl.Timeout, "replica online");
+        rr.Send("REPLCONF", "ACK", offset.ToString());
+        const string ping = "*1\r\n$4\r\nping\r\n";
+        Assert.Equal(ping + ping, rr.Stream(2 * ping.Length));
+        Tools.WaitUntil(() => long.Parse(Repl.Field(master, "master_repl_offset")) >= offset + 2 * ping.Length, Repl.Timeout, "offset counts the pings");
+        Assert.Equal(0, (long.Parse(Repl.Field(master, "master_repl_offset")) - offset) % ping.Length);
+    }
+
+    [Theory]
+    [MemberData(nameof(Servers))]
     public void Old_sync_gets_a_counted_rdb_payload_then_the_stream(bool redis)
     {
         using var master = Start(redis);
