@@ -23,7 +23,7 @@ public sealed class RedisServer
         Rdb = new Persistence.RdbPersistence(this);
         Dispatcher = new Dispatcher(this);
         // Keys removed without a command (expiry, eviction) reach AOF and replicas as DELs, in order.
-        Dispatcher.Evictor.KeyEvicted += (db, key) => { if (Propagator.Active) Propagator.PropagateDeletion(db.Index, key, unlink: false); };
+        Dispatcher.Evictor.KeyEvicted += (db, key) => { if (Propagator.Active) Propagator.PropagateDeletion(db.Index, key, unlink: Config.GetBool("lazyfree-lazy-eviction")); };
         Databases = new Database[Math.Max(1, config.Databases)];
         for (int i = 0; i < Databases.Length; i++)
         {
@@ -31,7 +31,7 @@ public sealed class RedisServer
             Databases[i].KeyExpired += (d, key) =>
             {
                 Stats.ExpiredKeys++;
-                if (Propagator.Active) Propagator.PropagateDeletion(d.Index, key, unlink: false);
+                if (Propagator.Active) Propagator.PropagateDeletion(d.Index, key, unlink: Config.GetBool("lazyfree-lazy-expire"));
             };
         }
         Clients = new ClientRegistry(this);

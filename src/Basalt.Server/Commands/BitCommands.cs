@@ -347,6 +347,7 @@ public static class BitCommands
         }
 
         byte[]? v;
+        bool grown = false;
         if (!writes)
         {
             if (!StringCommands.TryGetString(ctx, ctx.Arg(1), out v)) return;
@@ -354,13 +355,14 @@ public static class BitCommands
         else
         {
             if (readOnly) { ctx.Reply.WriteError("ERR BITFIELD_RO only supports the GET subcommand"); return; }
-            v = LookupForBitWrite(ctx, highestWrite, out _);
+            v = LookupForBitWrite(ctx, highestWrite, out grown);
             if (v is null) return;
         }
 
         var r = ctx.Reply;
         r.WriteArrayHeader(actions.Count);
         long changes = 0;
+        bool differs;
         foreach (var a in actions)
         {
             if (a.Op == FieldOp.Get)
@@ -392,6 +394,7 @@ public static class BitCommands
                 }
                 failed = of != 0 && a.Overflow == BitFieldOverflow.Fail;
                 store = (ulong)next;
+                differs = next != old;
             }
             else
             {
@@ -412,11 +415,13 @@ public static class BitCommands
                 }
                 failed = of != 0 && a.Overflow == BitFieldOverflow.Fail;
                 store = next;
+                differs = next != old;
             }
             if (failed) { r.WriteNull(); continue; }
             r.WriteInteger(reply);
             BitField.Set(v!, a.Offset, a.Bits, store);
-            changes++;
+            // As Redis: an op counts as a change when it altered the value or the key was created or grown.
+            if (grown || differs) changes++;
         }
         if (changes > 0)
         {

@@ -52,7 +52,8 @@ public static class DumpRestoreCommands
         {
             var i = new RdbInput(p, 0, p.Length);
             byte type = i.ReadByte();
-            if (!RdbConstants.IsKnownValueType(type)) return null;
+            // Payloads are at most version 10, whose types end at 19 (as Redis 7.0 knows them).
+            if (!RdbConstants.IsKnownValueType(type) || type > RdbConstants.MaxTypeVersion10) return null;
             return RdbValueReader.Read(i, type, server);
         }
         catch (RdbFormatException)

@@ -75,12 +75,15 @@ public static class ExpireCommands
         {
             db.Delete(key);
             Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Generic, "del", key);
+            if (Rewrites.Begin(ctx)) Rewrites.Del(ctx, key, "lazyfree-lazy-expire");
         }
         else
         {
             db.SetExpire(key, when);
             db.KeyModified?.Invoke(db, key);
             Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Generic, "expire", key);
+            // Replicas get the absolute time (PEXPIREAT itself goes as received); the condition flags stay.
+            if ((seconds || !absolute) && Rewrites.Begin(ctx)) Rewrites.PExpireAt(ctx, key, when, from: 3);
         }
         ctx.Server.Dirty++;
         ctx.Reply.WriteInteger(1);

@@ -124,6 +124,14 @@ public static class GeoCommands
         }
         else if (added + updated > 0) ctx.Db.KeyModified?.Invoke(ctx.Db, key);
         if (added + updated > 0) Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.ZSet, "zadd", key);  // GEOADD is ZADD underneath
+        if (added + updated > 0 && Rewrites.Begin(ctx))
+        {
+            // Replicas get the ZADD underneath: options as received, each position as its integer geohash score.
+            var op = ctx.Propagator.Begin(ctx.Client.DbIndex, i + 2 * n).Arg("zadd"u8);
+            for (int j = 1; j < i; j++) op = op.Arg(ctx.Arg(j));
+            for (int p = 0; p < n; p++) op = op.Arg((long)scores[p]).Arg(ctx.Arg(i + p * 3 + 2));
+            op.End();
+        }
         ctx.Server.Dirty += added + updated;
         ctx.Reply.WriteInteger(ch ? added + updated : added);
     }

@@ -206,6 +206,7 @@ public static class HashCommands
         h.Set(ctx.Arg(2), text, cfg.HashMaxListpackEntries, cfg.HashMaxListpackValue);
         if (!created) Modified(ctx, ctx.Arg(1));
         Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Hash, "hincrbyfloat", ctx.Arg(1));
+        if (Rewrites.Begin(ctx)) Rewrites.Op(ctx, "HSET"u8, ctx.Arg(1), ctx.Arg(2), text);
         ctx.Server.Dirty++;
         ctx.Reply.WriteBulk(text);
     }

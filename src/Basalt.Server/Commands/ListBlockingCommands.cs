@@ -21,7 +21,10 @@ public static class ListBlockingCommands
         public long Count = 1;
         public byte[]? Dest;
         public bool DestHead;
+        public byte[]? FromArg, ToArg; // BLMOVE's directions as received, for the propagated LMOVE
     }
+
+    private static ReadOnlySpan<byte> PopName(bool head) => head ? "LPOP"u8 : "RPOP"u8;
 
     private static readonly BlockedServe ServeDelegate = Serve;
     private static readonly Action<RespWriter> TimeoutReply = static w => w.WriteNullArray();
@@ -56,6 +59,7 @@ public static class ListBlockingCommands
             ctx.Reply.WriteBulk(key);
             list.PopTo(ctx.Reply, head);
             ListCommands.Changed(ctx.Server, db, key, list, ListCommands.PopEvent(head));
+            if (Rewrites.Begin(ctx)) Rewrites.Op(ctx, PopName(head), key);
             ctx.Server.Dirty++;
             return;
         }
@@ -76,10 +80,21 @@ public static class ListBlockingCommands
     {
         if (!Keyspace.Blocking.TryParseTimeout(ctx, timeoutArg, out long deadline)) return;
         if (!ctx.TryLookupForWrite<RedisList>(ctx.Arg(1), out var src)) return;
-        if (src is not null) { ListCommands.Move(ctx, fromHead, toHead); return; }
+        if (src is not null)
+        {
+            long dirty = ctx.Server.Dirty;
+            ListCommands.Move(ctx, fromHead, toHead);
+            if (ctx.Server.Dirty != dirty && Rewrites.Begin(ctx))
+            {
+                if (timeoutArg == 5) ctx.Propagator.Begin(ctx.Client.DbIndex, 5).Arg("LMOVE"u8).Arg(ctx.Arg(1)).Arg(ctx.Arg(2)).Arg(ctx.Arg(3)).Arg(ctx.Arg(4)).End();
+                else Rewrites.Op(ctx, "RPOPLPUSH"u8, ctx.Arg(1), ctx.Arg(2));
+            }
+            return;
+        }
         if (!Keyspace.Blocking.CanBlock(ctx)) { ctx.Reply.WriteNull(); return; }
         ctx.Server.Blocking.Block(ctx.Client, CopyKeys(ctx, 1, 1), deadline, ServeDelegate, TimeoutReply,
-            new Wait { Kind = Kind.Move, Head = fromHead, Dest = ctx.ArgBytes(2), DestHead = toHead });
+            new Wait { Kind = Kind.Move, Head = fromHead, Dest = ctx.ArgBytes(2), DestHead = toHead,
+                FromArg = timeoutArg == 5 ? ctx.ArgBytes(3) : null, ToArg = timeoutArg == 5 ? ctx.ArgBytes(4) : null });
     }
 
     /// <summary>LMPOP numkeys key... LEFT|RIGHT [COUNT n] and BLMPOP timeout numkeys ...</summary>
@@ -113,7 +128,8 @@ public static class ListBlockingCommands
             var key = ctx.Arg(i);
             if (!ctx.TryLookupForWrite<RedisList>(key, out var list)) return;
             if (list is null) continue;
-            ReplyPopped(ctx.Reply, db, ctx.Server, key, list, head, count);
+            long n = ReplyPopped(ctx.Reply, db, ctx.Server, key, list, head, count);
+            if (Rewrites.Begin(ctx)) Rewrites.Op(ctx, PopName(head), key, n);
             return;
         }
         if (!blocking || !Keyspace.Blocking.CanBlock(ctx)) { ctx.Reply.WriteNullArray(); return; }
@@ -122,7 +138,7 @@ public static class ListBlockingCommands
     }
 
     /// <summary>Replies [key, [elements]] for up to <paramref name="count"/> pops.</summary>
-    private static void ReplyPopped(RespWriter w, Database db, RedisServer server, ReadOnlySpan<byte> key, RedisList list, bool head, long count)
+    private static long ReplyPopped(RespWriter w, Database db, RedisServer server, ReadOnlySpan<byte> key, RedisList list, bool head, long count)
     {
         long n = Math.Min(count, list.Count);
         w.WriteArrayHeader(2);
@@ -131,6 +147,7 @@ public static class ListBlockingCommands
         for (long k = 0; k < n; k++) list.PopTo(w, head);
         ListCommands.Changed(server, db, key, list, ListCommands.PopEvent(head));
         server.Dirty += n;
+        return n;
     }
 
     /// <summary>Serves one blocked list client from a key that became ready; false when the key has no list data.</summary>
@@ -148,9 +165,11 @@ public static class ListBlockingCommands
                 list.PopTo(w, wait.Head);
                 ListCommands.Changed(server, db, key, list, ListCommands.PopEvent(wait.Head));
                 server.Dirty++;
+                if (server.Propagator.Active) server.Propagator.Begin(db.Index, 2).Arg(PopName(wait.Head)).Arg(key).End();
                 break;
             case Kind.MPop:
-                ReplyPopped(w, db, server, key, list, wait.Head, wait.Count);
+                long n = ReplyPopped(w, db, server, key, list, wait.Head, wait.Count);
+                if (server.Propagator.Active) server.Propagator.Begin(db.Index, 3).Arg(PopName(wait.Head)).Arg(key).Arg(n).End();
                 break;
             case Kind.Move:
                 server.Snapshot.PreWrite(db, wait.Dest!);
@@ -164,6 +183,11 @@ public static class ListBlockingCommands
                 var value = ListCommands.MoveOne(db, server, key, list, wait.Dest!, (RedisList?)dstObj, wait.Head, wait.DestHead,
                     server.Config.ListMaxListpackSize);
                 w.WriteBulk(value);
+                if (server.Propagator.Active)
+                {
+                    if (wait.FromArg is null) server.Propagator.Begin(db.Index, 3).Arg("RPOPLPUSH"u8).Arg(key).Arg(wait.Dest!).End();
+                    else server.Propagator.Begin(db.Index, 5).Arg("LMOVE"u8).Arg(key).Arg(wait.Dest!).Arg(wait.FromArg).Arg(wait.ToArg!).End();
+                }
                 break;
         }
         return true;

@@ -15,8 +15,7 @@ public static class PubSubCommands
         t.Add("unsubscribe", -1, Sub, 0, 0, 0, ctx => UnsubscribeCmd(ctx, SubKind.Channel));
         t.Add("punsubscribe", -1, Sub, 0, 0, 0, ctx => UnsubscribeCmd(ctx, SubKind.Pattern));
         t.Add("sunsubscribe", -1, Sub, 1, -1, 1, ctx => UnsubscribeCmd(ctx, SubKind.Shard));
-        t.Add("publish", 3, PubSub | Loading | Stale | Fast, 0, 0, 0,
-            ctx => ctx.Reply.WriteInteger(ctx.Server.PubSub.Publish(ctx.Arg(1), ctx.Arg(2), ctx.Client)));
+        t.Add("publish", 3, PubSub | Loading | Stale | Fast, 0, 0, 0, Publish);
         t.Add("spublish", 3, PubSub | Loading | Stale | Fast, 1, 1, 1,
             ctx => ctx.Reply.WriteInteger(ctx.Server.PubSub.ShardPublish(ctx.Arg(1), ctx.Arg(2), ctx.Client)));
 
@@ -58,6 +57,13 @@ public static class PubSubCommands
         SubKind.Pattern => "punsubscribe"u8,
         _ => "sunsubscribe"u8,
     };
+
+    /// <summary>PUBLISH reaches replicas (not the AOF) so their subscribers get the message too, as in Redis 7.0.</summary>
+    private static void Publish(CommandContext ctx)
+    {
+        ctx.Reply.WriteInteger(ctx.Server.PubSub.Publish(ctx.Arg(1), ctx.Arg(2), ctx.Client));
+        if (Rewrites.Begin(ctx)) ctx.Propagator.PropagateAsReceived(ctx, Replication.PropagateTargets.Replicas);
+    }
 
     private static void SubscribeCmd(CommandContext ctx, SubKind kind)
     {

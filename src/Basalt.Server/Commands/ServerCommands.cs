@@ -29,6 +29,8 @@ public static class ServerCommands
     {
         if (!ParseFlushMode(ctx)) return;
         var db = ctx.Db;
+        // Propagated even when the database was already empty, as Redis forces it.
+        if (db.Count == 0 && Rewrites.Begin(ctx)) ctx.Propagator.PropagateAsReceived(ctx);
         ctx.Server.Dirty += db.Count;
         db.Clear();
         ctx.Server.DatabaseFlushed?.Invoke(db.Index);

@@ -44,8 +44,10 @@ public static partial class SetCommands
         }
         else
         {
-            if (db.Delete(ctx.Arg(1))) Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Generic, "del", ctx.Arg(1));
             ctx.Reply.WriteInteger(0);
+            // An empty result changes nothing unless it deletes the destination.
+            if (!db.Delete(ctx.Arg(1))) return;
+            Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Generic, "del", ctx.Arg(1));
         }
         ctx.Server.Dirty++;
     }

@@ -160,6 +160,7 @@ public static partial class SetCommands
             var m = one.PopRandom(Random.Shared);
             AfterRemoval(ctx, one, 1, "spop");
             w.WriteBulk(m);
+            if (Rewrites.Begin(ctx)) Rewrites.Op(ctx, "SREM"u8, ctx.Arg(1), m);
             return;
         }
         if (ctx.Count > 3) { ctx.SyntaxError(); return; }
@@ -175,11 +176,19 @@ public static partial class SetCommands
             ctx.Db.Delete(ctx.Arg(1));
             Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Generic, "del", ctx.Arg(1));
             ctx.Server.Dirty += n;
+            if (Rewrites.Begin(ctx)) Rewrites.Del(ctx, ctx.Arg(1));
             return;
         }
         var rng = Random.Shared;
         w.WriteSetHeader(count);
-        for (long i = 0; i < count; i++) w.WriteBulk(s.PopRandom(rng));
+        // Replicas get one SREM per popped member (one unit: MULTI/EXEC).
+        bool propagate = Rewrites.Begin(ctx);
+        for (long i = 0; i < count; i++)
+        {
+            var m = s.PopRandom(rng);
+            w.WriteBulk(m);
+            if (propagate) Rewrites.Op(ctx, "SREM"u8, ctx.Arg(1), m);
+        }
         AfterRemoval(ctx, s, (int)count, "spop");
     }
 

@@ -34,6 +34,7 @@ public static class SortedSetBlockingCommands
             var key = ctx.Arg(i);
             if (!ctx.TryLookupForWrite<RedisSortedSet>(key, out var z)) return;
             if (z is null) continue;
+            Rewrites.Begin(ctx); // propagated as ZPOPMIN/ZPOPMAX by ReplyOne
             ReplyOne(ctx.Reply, ctx.Server, ctx.Db, ctx.ArgBytes(i), z, max);
             return;
         }
@@ -57,6 +58,7 @@ public static class SortedSetBlockingCommands
         w.WriteBulk(key);
         w.WriteBulk(items[0].Member);
         w.WriteDouble(items[0].Score);
+        if (server.Propagator.Active) server.Propagator.Begin(db.Index, 2).Arg(max ? "ZPOPMAX"u8 : "ZPOPMIN"u8).Arg(key).End();
     }
 
     private static bool Serve(BlockedClient b, Database db, byte[] key)

@@ -260,6 +260,7 @@ public static class SortedSetCommands
             var key = ctx.Arg(numkeysIdx + 1 + k);
             if (!ctx.TryLookupForWrite<RedisSortedSet>(key, out var z)) return;
             if (z is null) continue;
+            Rewrites.Begin(ctx); // propagated as ZPOPMIN/ZPOPMAX key n by ReplyMPop
             ReplyMPop(ctx.Reply, ctx.Server, ctx.Db, ctx.ArgBytes(numkeysIdx + 1 + k), z, count, max);
             return;
         }
@@ -275,6 +276,7 @@ public static class SortedSetCommands
         w.WriteArrayHeader(2);
         w.WriteBulk(key);
         WriteItems(w, items, withScores: true, nested: true);
+        if (server.Propagator.Active) server.Propagator.Begin(db.Index, 3).Arg(max ? "ZPOPMAX"u8 : "ZPOPMIN"u8).Arg(key).Arg(items.Count).End();
     }
 
     private static void ZRandMember(CommandContext ctx)

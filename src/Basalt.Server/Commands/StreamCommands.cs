@@ -97,6 +97,7 @@ public static class StreamCommands
     private struct TrimArgs
     {
         public bool Given, ByMaxLen, Approx, NoMkStream, IdGiven, SeqGiven;
+        public int ThresholdArg, IdArg; // argument positions, for the propagated rewrite
         public long MaxLen, Limit;
         public StreamId MinId, Id;
     }
@@ -124,6 +125,7 @@ public static class StreamCommands
                 var next = ctx.Arg(i + 1);
                 if (more >= 2 && next.Length == 1 && next[0] == '~') { a.Approx = true; i++; }
                 else if (more >= 2 && next.Length == 1 && next[0] == '=') i++;
+                a.ThresholdArg = i + 1;
                 if (maxlen)
                 {
                     if (!ctx.GetInt64OrReply(i + 1, out a.MaxLen)) return -1;
@@ -187,6 +189,7 @@ public static class StreamCommands
     {
         int idPos = ParseTrimArgs(ctx, xadd: true, out var a);
         if (idPos < 0) return;
+        a.IdArg = idPos;
         int fieldPos = idPos + 1;
         int nfields = ctx.Count - fieldPos;
         if (nfields < 2 || nfields % 2 == 1)
@@ -239,6 +242,39 @@ public static class StreamCommands
         if (a.Given && s.Trim(a.ByMaxLen, a.MaxLen, a.MinId, a.Approx, a.Limit) > 0)
             Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Stream, "xtrim", ctx.Arg(1));
         if (!created) Modified(ctx, 1);
+        // Replicas get the generated ID and, for ~, the exact trim that happened.
+        if ((!a.IdGiven || !a.SeqGiven || a.Approx) && Rewrites.Begin(ctx)) PropagateRewritten(ctx, s, a, id);
+    }
+
+    /// <summary>
+    /// The command as received with the ID argument replaced by <paramref name="id"/> (XADD) and an approximate
+    /// trim made exact: "~" becomes "=" and the threshold the resulting length (MAXLEN) or the first stored ID,
+    /// deleted entries included (MINID), as Redis does.
+    /// </summary>
+    private static void PropagateRewritten(CommandContext ctx, RedisStream s, in TrimArgs a, StreamId id)
+    {
+        var tmp = IdScratch; // under the execution lock
+        var op = ctx.Propagator.Begin(ctx.Client.DbIndex, ctx.Count);
+        for (int i = 0; i < ctx.Count; i++)
+        {
+            if (a.Approx && i == a.ThresholdArg - 1) op = op.Arg("="u8);
+            else if (a.Approx && i == a.ThresholdArg)
+            {
+                if (a.ByMaxLen) op = op.Arg(s.Length);
+                else op = op.Arg(tmp.AsSpan(0, FirstStoredId(s).Format(tmp)));
+            }
+            else if (i == a.IdArg && a.IdArg > 0 && (!a.IdGiven || !a.SeqGiven)) op = op.Arg(tmp.AsSpan(0, id.Format(tmp)));
+            else op = op.Arg(ctx.Arg(i));
+        }
+        op.End();
+    }
+
+    internal static readonly byte[] IdScratch = new byte[44];
+
+    private static StreamId FirstStoredId(RedisStream s)
+    {
+        foreach (var node in s.Nodes) if (node.Count > 0) return node.Ids[0];
+        return StreamId.Max;
     }
 
     private static void EqualOrSmaller(CommandContext ctx, RedisStream s, bool created)
@@ -314,6 +350,7 @@ public static class StreamCommands
             ctx.Server.Dirty += deleted;
             Modified(ctx, 1);
             Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Stream, "xtrim", ctx.Arg(1));
+            if (a.Approx && Rewrites.Begin(ctx)) PropagateRewritten(ctx, s, a, default);
         }
         ctx.Reply.WriteInteger(deleted);
     }

@@ -169,7 +169,7 @@ public static class StreamGroupCommands
             {
                 bool existed = g!.FindConsumer(ctx.Arg(4)) >= 0;
                 long pending = g.DeleteConsumer(ctx.Arg(4));
-                ctx.Server.Dirty++;
+                if (existed) ctx.Server.Dirty++;
                 if (existed) Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Stream, "xgroup-delconsumer", ctx.Arg(2));
                 ctx.Reply.WriteInteger(pending);
                 return;
@@ -288,6 +288,29 @@ public static class StreamGroupCommands
         }
     }
 
+    /// <summary>
+    /// How Redis 7.0 replicates a PEL change: XCLAIM key group consumer 0 id TIME t RETRYCOUNT n FORCE JUSTID LASTID last,
+    /// with the entry's current owner, delivery time and count and the group's last ID.
+    /// </summary>
+    internal static void PropagateXClaim(Replication.Propagator p, int db, ReadOnlySpan<byte> key, StreamGroup g, StreamId id, StreamNack nack)
+    {
+        var tmp = StreamCommands.IdScratch; // under the execution lock; each Arg copies at once
+        var op = p.Begin(db, 14).Arg("XCLAIM"u8).Arg(key).Arg(g.Name).Arg(nack.Consumer?.Name ?? []).Arg("0"u8);
+        op = op.Arg(tmp.AsSpan(0, id.Format(tmp)));
+        op = op.Arg("TIME"u8).Arg(nack.DeliveryTime).Arg("RETRYCOUNT"u8).Arg(nack.DeliveryCount).Arg("FORCE"u8).Arg("JUSTID"u8).Arg("LASTID"u8);
+        op = op.Arg(tmp.AsSpan(0, g.LastId.Format(tmp)));
+        op.End();
+    }
+
+    /// <summary>XGROUP SETID key group last-id ENTRIESREAD n.</summary>
+    internal static void PropagateSetId(Replication.Propagator p, int db, ReadOnlySpan<byte> key, StreamGroup g)
+    {
+        var tmp = StreamCommands.IdScratch;
+        var op = p.Begin(db, 7).Arg("XGROUP"u8).Arg("SETID"u8).Arg(key).Arg(g.Name);
+        op = op.Arg(tmp.AsSpan(0, g.LastId.Format(tmp)));
+        op.Arg("ENTRIESREAD"u8).Arg(g.EntriesRead).End();
+    }
+
     private static void XClaim(CommandContext ctx)
     {
         if (!LookupGroup(ctx, out var s, out var g)) return;
@@ -333,7 +356,11 @@ public static class StreamGroupCommands
             }
             else { ctx.Reply.WriteError($"ERR Unrecognized XCLAIM option '{ctx.ArgString(j)}'"); return; }
         }
-        if (lastId > g.LastId) { g.LastId = lastId; ctx.Server.Dirty++; }
+        // XCLAIM itself never reaches replicas: each change goes as a normalized XCLAIM, a moved last ID as SETID.
+        var prop = Rewrites.Begin(ctx) ? ctx.Propagator : null;
+        int db = ctx.Client.DbIndex;
+        bool propagateLastId = false;
+        if (lastId > g.LastId) { g.LastId = lastId; propagateLastId = true; }
         if (deliveryTime == -1 || deliveryTime < 0 || deliveryTime > now) deliveryTime = now;
 
         var w = ctx.Reply;
@@ -350,6 +377,9 @@ public static class StreamGroupCommands
                     g.Pel.Remove(id);
                     nack.Consumer?.Pel.Remove(id);
                     ctx.Server.Dirty++;
+                    // Redis replicates the removal as an XCLAIM for the old owner (that carries LASTID too).
+                    if (prop is not null) PropagateXClaim(prop, db, ctx.Arg(1), g, id, nack);
+                    propagateLastId = false;
                 }
                 continue;
             }
@@ -376,6 +406,13 @@ public static class StreamGroupCommands
             }
             claimed.Add(id);
             ctx.Server.Dirty++;
+            if (prop is not null) PropagateXClaim(prop, db, ctx.Arg(1), g, id, nack);
+            propagateLastId = false;
+        }
+        if (propagateLastId)
+        {
+            ctx.Server.Dirty++;
+            if (prop is not null) PropagateSetId(prop, db, ctx.Arg(1), g);
         }
         w.WriteArrayHeader(claimed.Count);
         foreach (var id in claimed)
@@ -419,6 +456,8 @@ public static class StreamGroupCommands
         long now = Database.NowMs;
         var claimed = new List<StreamId>();
         var deleted = new List<StreamId>();
+        var prop = Rewrites.Begin(ctx) ? ctx.Propagator : null;
+        int db = ctx.Client.DbIndex;
         int pos = StreamGroup.LowerBound(g.Pel, start);
         while (attempts-- > 0 && count > 0 && pos < g.Pel.Count)
         {
@@ -426,6 +465,7 @@ public static class StreamGroupCommands
             var nack = g.Pel.Values[pos];
             if (!s!.EntryExists(id))
             {
+                if (prop is not null) PropagateXClaim(prop, db, ctx.Arg(1), g, id, nack);
                 g.Pel.RemoveAt(pos);
                 nack.Consumer?.Pel.Remove(id);
                 deleted.Add(id);
@@ -448,6 +488,7 @@ public static class StreamGroupCommands
             claimed.Add(id);
             count--;
             ctx.Server.Dirty++;
+            if (prop is not null) PropagateXClaim(prop, db, ctx.Arg(1), g, id, nack);
         }
         var next = pos < g.Pel.Count ? g.Pel.Keys[pos] : StreamId.Zero;
         var w = ctx.Reply;

@@ -129,6 +129,8 @@ public static class StreamReadCommands
         using var body = new RespWriter(256) { Protocol = w.Protocol };
         int served = 0;
         long now = Database.NowMs;
+        // XREADGROUP itself never reaches replicas: new deliveries go as XCLAIM / XGROUP SETID (Redis 7.0).
+        var prop = groups is not null && Rewrites.Begin(ctx) ? ctx.Propagator : null;
         for (int k = 0; k < streamsCount; k++)
         {
             if (ctx.Db.Lookup(ctx.Arg(streamsArg + k)) is not RedisStream s) continue;
@@ -159,7 +161,7 @@ public static class StreamReadCommands
                 Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Stream, "xgroup-createconsumer", ctx.Arg(streamsArg + k));
             }
             if (history) WriteFromConsumerPel(body, s, consumer, start, count, now);
-            else DeliverNew(body, s, g, consumer, start, count, noAck, now);
+            else DeliverNew(body, s, g, consumer, start, count, noAck, now, prop, ctx.Client.DbIndex, ctx.Arg(streamsArg + k), created);
             ctx.Server.Dirty++;
         }
         if (served > 0)
@@ -228,13 +230,22 @@ public static class StreamReadCommands
             server.Dirty++;
             Notifications.KeyspaceEvents.Notify(server, Notifications.KeyspaceEvents.Stream, "xgroup-createconsumer", db.Index, key);
         }
-        DeliverNew(w, s, g, consumer, start, wait.Count, wait.NoAck, now);
+        var p = server.Propagator;
+        if (!p.Active) DeliverNew(w, s, g, consumer, start, wait.Count, wait.NoAck, now, null, 0, key, created);
+        else
+        {
+            // The ops of one served read form a unit (MULTI/EXEC when several).
+            p.BeginUnit();
+            try { DeliverNew(w, s, g, consumer, start, wait.Count, wait.NoAck, now, p, db.Index, key, created); }
+            finally { p.EndUnit(); }
+        }
         server.Dirty++;
         return true;
     }
 
     /// <summary>Delivers entries after the group's last ID: advances it and records them as pending (unless NOACK).</summary>
-    private static void DeliverNew(RespWriter w, RedisStream s, StreamGroup g, StreamConsumer consumer, StreamId start, long count, bool noAck, long now)
+    private static void DeliverNew(RespWriter w, RedisStream s, StreamGroup g, StreamConsumer consumer, StreamId start, long count, bool noAck, long now,
+        Replication.Propagator? prop, int db, ReadOnlySpan<byte> key, bool consumerCreated)
     {
         var delivered = new List<(StreamNode Node, int Index)>();
         foreach (var e in s.Range(start, StreamId.Max, rev: false))
@@ -264,6 +275,13 @@ public static class StreamReadCommands
                 g.Pel.Add(id, nack);
                 consumer.Pel.Add(id, nack);
             }
+            if (prop is not null) StreamGroupCommands.PropagateXClaim(prop, db, key, g, id, nack);
+        }
+        if (prop is not null && noAck && delivered.Count > 0)
+        {
+            // Nothing pending to carry the consumer and the group position: say them explicitly.
+            if (consumerCreated) prop.Begin(db, 5).Arg("XGROUP"u8).Arg("CREATECONSUMER"u8).Arg(key).Arg(g.Name).Arg(consumer.Name).End();
+            StreamGroupCommands.PropagateSetId(prop, db, key, g);
         }
     }
 

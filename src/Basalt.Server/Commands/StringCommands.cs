@@ -170,9 +170,22 @@ public static class StringCommands
             db.SetExpire(key, expireAt);
             Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Generic, "expire", key);
         }
+        // Replicas get an absolute time (SET key value PXAT ms), and never the GET option.
+        if (ctx.Propagator.Active && (expireAt >= 0 || (flags & SetFlags.Get) != 0))
+        {
+            ctx.SuppressPropagation();
+            if (expireAt >= 0) ctx.Propagator.Begin(ctx.Client.DbIndex, 5).Arg("SET"u8).Arg(key).Arg(value).Arg("PXAT"u8).Arg(expireAt).End();
+            else Rewrites.AsReceivedWithout(ctx, GetArgIndex(ctx));
+        }
         ctx.Server.Dirty++;
         if (intReply) ctx.Reply.WriteInteger(1);
         else if ((flags & SetFlags.Get) == 0) ctx.Reply.WriteOk();
+    }
+
+    private static int GetArgIndex(CommandContext ctx)
+    {
+        for (int i = 3; i < ctx.Count; i++) if (ctx.ArgIs(i, "get"u8)) return i;
+        return -1;
     }
 
     private static void SetNx(CommandContext ctx) => SetGeneric(ctx, ctx.Arg(1), ctx.Arg(2), SetFlags.Nx, -1, intReply: true);
@@ -190,6 +203,7 @@ public static class StringCommands
         if (old is null) ctx.Reply.WriteNull(); else ctx.Reply.WriteBulk(old);
         StoreString(ctx.Db, key, ctx.Arg(2), keepTtl: false);
         Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.String, "set", key);
+        if (Rewrites.Begin(ctx)) Rewrites.Op(ctx, "SET"u8, key, ctx.Arg(2));
         ctx.Server.Dirty++;
     }
 
@@ -201,6 +215,7 @@ public static class StringCommands
         ctx.Reply.WriteBulk(old);
         ctx.Db.Delete(key);
         Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Generic, "del", key);
+        if (Rewrites.Begin(ctx)) Rewrites.Del(ctx, key, "lazyfree-lazy-user-del");
         ctx.Server.Dirty++;
     }
 
@@ -220,6 +235,7 @@ public static class StringCommands
         {
             db.Delete(key); // an absolute time already passed deletes the key
             Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Generic, "del", key);
+            if (Rewrites.Begin(ctx)) Rewrites.Del(ctx, key, "lazyfree-lazy-expire");
             ctx.Server.Dirty++;
         }
         else if (expireAt >= 0)
@@ -227,12 +243,14 @@ public static class StringCommands
             db.SetExpire(key, expireAt);
             db.KeyModified?.Invoke(db, key);
             Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Generic, "expire", key);
+            if (Rewrites.Begin(ctx)) Rewrites.PExpireAt(ctx, key, expireAt);
             ctx.Server.Dirty++;
         }
         else if ((flags & SetFlags.Persist) != 0 && db.Persist(key))
         {
             db.KeyModified?.Invoke(db, key);
             Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.Generic, "persist", key);
+            if (Rewrites.Begin(ctx)) Rewrites.Op(ctx, "PERSIST"u8, key);
             ctx.Server.Dirty++;
         }
     }

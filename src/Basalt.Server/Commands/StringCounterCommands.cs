@@ -68,6 +68,8 @@ public static class StringCounterCommands
         var text = System.Text.Encoding.ASCII.GetBytes(sum.ToHumanString());
         StringCommands.StoreString(ctx.Db, key, text, keepTtl: true);
         Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.String, "incrbyfloat", key);
+        // Float formatting may differ between hosts: replicas get the result.
+        if (Rewrites.Begin(ctx)) Rewrites.Op(ctx, "SET"u8, key, text, "KEEPTTL"u8);
         ctx.Server.Dirty++;
         ctx.Reply.WriteBulk(text);
     }

@@ -185,6 +185,47 @@ public static class PropagationFrames
     public static ReadOnlySpan<byte> Multi => "*1\r\n$5\r\nMULTI\r\n"u8;
     public static ReadOnlySpan<byte> Exec => "*1\r\n$4\r\nEXEC\r\n"u8;
 
+    /// <summary>A writer of stream bytes (a sink's buffer).</summary>
+    public delegate void Writer(ReadOnlySpan<byte> bytes);
+
+    /// <summary>
+    /// Emits one unit as Redis 7.0 writes it to the AOF and replicas: the ops for <paramref name="want"/>, SELECT
+    /// where the database changes (a transaction's SELECT goes before its MULTI, as Redis does), MULTI/EXEC around
+    /// a transaction. <paramref name="selectedDb"/> is the sink's last emitted database (-1 = none yet).
+    /// </summary>
+    public static void Emit(PropagationUnit unit, PropagateTargets want, ref int selectedDb, Writer write)
+    {
+        int first = -1, count = 0;
+        for (int i = 0; i < unit.Count; i++)
+        {
+            if ((unit.Targets(i) & want) == 0) continue;
+            if (first < 0) first = i;
+            count++;
+        }
+        if (count == 0) return;
+        bool transaction = unit.Transaction && count > 1;
+        if (transaction)
+        {
+            if (unit.Db(first) != selectedDb)
+            {
+                write(Select(unit.Db(first)));
+                selectedDb = unit.Db(first);
+            }
+            write(Multi);
+        }
+        for (int i = first; i < unit.Count; i++)
+        {
+            if ((unit.Targets(i) & want) == 0) continue;
+            if (unit.Db(i) != selectedDb)
+            {
+                write(Select(unit.Db(i)));
+                selectedDb = unit.Db(i);
+            }
+            write(unit.Command(i));
+        }
+        if (transaction) write(Exec);
+    }
+
     private static readonly byte[][] SmallSelects = Enumerable.Range(0, 16).Select(EncodeSelect).ToArray();
 
     /// <summary>SELECT db, as Redis writes it into the AOF and the replication stream.</summary>

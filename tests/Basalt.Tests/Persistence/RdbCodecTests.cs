@@ -133,4 +133,44 @@ public class RdbCodecTests
         Assert.Equal(double.PositiveInfinity, inp.ReadTextDouble());
         Assert.Equal(double.NegativeInfinity, inp.ReadTextDouble());
     }
+
+    /// <summary>A socket-like stream: no length, no seeking, short reads.</summary>
+    private sealed class NonSeekable(byte[] data) : Stream
+    {
+        private int _pos;
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            int n = Math.Min(Math.Min(count, 7000), data.Length - _pos);
+            Array.Copy(data, _pos, buffer, offset, n);
+            _pos += n;
+            return n;
+        }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    [Fact]
+    public void Unseekable_input_reads_long_strings_and_rejects_lying_lengths_without_allocating_them()
+    {
+        var big = Enumerable.Range(0, 3_000_000).Select(i => (byte)(i * 31 % 251)).ToArray();
+        var bytes = Write(o => { o.WriteString(big); o.WriteString("tail"u8); }, compress: false);
+        var inp = new RdbInput(new NonSeekable(bytes));
+        Assert.Equal(big, inp.ReadString());
+        Assert.Equal("tail"u8.ToArray(), inp.ReadString());
+        Assert.Equal(bytes.Length, inp.Position);
+        Assert.Equal(Crc64.Compute(bytes), inp.Crc);
+
+        // Claims 400 MB, holds 10 bytes: fails at the end of the data, having buffered at most one chunk.
+        byte[] lie = [0x80, 0x18, 0x00, 0x00, 0x00, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Assert.Throws<RdbFormatException>(() => new RdbInput(new NonSeekable(lie)).ReadString());
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 16 << 20);
+    }
 }

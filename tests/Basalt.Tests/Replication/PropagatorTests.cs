@@ -4,27 +4,13 @@ using Basalt.Server.Replication;
 namespace Basalt.Tests.Replication;
 
 /// <summary>Records the write stream as a sink would emit it (SELECT on db change, MULTI/EXEC around units).</summary>
-internal sealed class RecordingSink : IPropagationSink
+internal sealed class StreamSink : IPropagationSink
 {
     private int _db = -1;
     public readonly StringBuilder Stream = new();
     public PropagateTargets Want = PropagateTargets.All;
 
-    public void Feed(PropagationUnit unit)
-    {
-        if (unit.Transaction) Append(PropagationFrames.Multi);
-        for (int i = 0; i < unit.Count; i++)
-        {
-            if ((unit.Targets(i) & Want) == 0) continue;
-            if (unit.Db(i) != _db)
-            {
-                Append(PropagationFrames.Select(unit.Db(i)));
-                _db = unit.Db(i);
-            }
-            Append(unit.Command(i));
-        }
-        if (unit.Transaction) Append(PropagationFrames.Exec);
-    }
+    public void Feed(PropagationUnit unit) => PropagationFrames.Emit(unit, Want, ref _db, Append);
 
     private void Append(ReadOnlySpan<byte> resp) => Stream.Append(Encoding.UTF8.GetString(resp));
 
@@ -46,10 +32,10 @@ internal sealed class RecordingSink : IPropagationSink
 
 public class PropagatorTests
 {
-    private static (KeyInProcessHarness, RecordingSink) Start()
+    private static (KeyInProcessHarness, StreamSink) Start()
     {
         var h = new KeyInProcessHarness();
-        var sink = new RecordingSink();
+        var sink = new StreamSink();
         h.Server.Propagator.AddSink(sink);
         return (h, sink);
     }
@@ -75,7 +61,7 @@ public class PropagatorTests
         h.Call("MULTI"); h.Call("SET", "a", "1"); h.Call("GET", "a"); h.Call("INCR", "b"); h.Call("EXEC");
         h.Call("MULTI"); h.Call("SET", "c", "1"); h.Call("GET", "c"); h.Call("EXEC");
         h.Call("MULTI"); h.Call("GET", "c"); h.Call("EXEC");
-        Assert.Equal("MULTI|SELECT 0|SET a 1|INCR b|EXEC|SET c 1", sink.Commands());
+        Assert.Equal("SELECT 0|MULTI|SET a 1|INCR b|EXEC|SET c 1", sink.Commands());
     }
 
     [Fact]
@@ -94,7 +80,7 @@ public class PropagatorTests
         var h = new KeyInProcessHarness();
         Assert.False(h.Server.Propagator.Active);
         h.Call("SET", "a", "1");
-        var sink = new RecordingSink();
+        var sink = new StreamSink();
         h.Server.Propagator.AddSink(sink);
         h.Call("SET", "b", "2");
         Assert.Equal("SELECT 0|SET b 2", sink.Commands());

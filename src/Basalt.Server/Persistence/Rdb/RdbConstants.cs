@@ -59,5 +59,8 @@ public static class RdbConstants
     public const byte EncInt32 = 0xC2;
     public const byte EncLzf = 0xC3;
 
+    /// <summary>Highest value type RDB version 10 defines (types 20, 21 came with version 11).</summary>
+    public const byte MaxTypeVersion10 = 19;
+
     public static bool IsKnownValueType(byte t) => t <= MaxKnownType && t != 8;
 }

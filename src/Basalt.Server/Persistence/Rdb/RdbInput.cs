@@ -21,11 +21,17 @@ public sealed class RdbInput
     private ulong _crc;            // CRC64 of bytes consumed before _crcFrom
     private int _crcFrom;
     private bool _srcDone;
+    private readonly long _srcEnd = -1;   // length of a seekable source minus where we started, else -1
 
     public RdbInput(Stream source)
     {
         _src = source;
         _buf = new byte[64 * 1024];
+        if (source.CanSeek)
+        {
+            try { _srcEnd = source.Length - source.Position; }
+            catch (NotSupportedException) { _srcEnd = -1; }
+        }
     }
 
     public RdbInput(byte[] data, int offset, int count)
@@ -59,14 +65,9 @@ public sealed class RdbInput
     {
         get
         {
-            long buffered = _end - _pos;
-            if (_src == null || _srcDone) return buffered;
-            if (_src.CanSeek)
-            {
-                try { return buffered + Math.Max(0, _src.Length - _src.Position); }
-                catch (NotSupportedException) { }
-            }
-            return long.MaxValue;
+            if (_src == null || _srcDone) return _end - _pos;
+            // Known length: everything not consumed yet (bytes read from the source are _base + _end).
+            return _srcEnd >= 0 ? Math.Max(_end - _pos, _srcEnd - Position) : long.MaxValue;
         }
     }
 
@@ -239,7 +240,7 @@ public sealed class RdbInput
         }
         Span<byte> text = stackalloc byte[255];
         ReadExactly(text[..len]);
-        if (!double.TryParse(Encoding.ASCII.GetString(text[..len]), NumberStyles.Float, CultureInfo.InvariantCulture, out double d))
+        if (!Types.ZNumbers.TryStrtod(text[..len], allowLeadingSpace: true, strict: false, out double d))
             throw Error("Bad text double");
         return d;
     }

@@ -34,11 +34,12 @@ public static class RdbValueReader
             case RdbConstants.TypeZSetZiplist:
                 return BuildPackedZSet(i, Decode(i, Ziplist.Decode, "ziplist"), cfg.ZsetMaxListpackEntries);
             case RdbConstants.TypeHashZiplist:
-                return BuildHash(i, Decode(i, Ziplist.Decode, "ziplist"), cfg.HashMaxListpackEntries, cfg.HashMaxListpackValue);
+                return BuildHash(i, Decode(i, Ziplist.Decode, "ziplist"), cfg.HashMaxListpackEntries, long.MaxValue);
             case RdbConstants.TypeListQuicklist: return ReadQuicklist(i, v2: false, cfg.ListMaxListpackSize);
             case RdbConstants.TypeListQuicklist2: return ReadQuicklist(i, v2: true, cfg.ListMaxListpackSize);
             case RdbConstants.TypeHashListpack:
-                return BuildHash(i, Decode(i, Listpack.Decode, "listpack"), cfg.HashMaxListpackEntries, cfg.HashMaxListpackValue);
+                // Packed hashes convert on the count only (a long value stays packed, as in Redis).
+                return BuildHash(i, Decode(i, Listpack.Decode, "listpack"), cfg.HashMaxListpackEntries, long.MaxValue);
             case RdbConstants.TypeZSetListpack:
                 return BuildPackedZSet(i, Decode(i, Listpack.Decode, "listpack"), cfg.ZsetMaxListpackEntries);
             case RdbConstants.TypeSetListpack:
@@ -202,7 +203,7 @@ public static class RdbValueReader
         var items = new List<(byte[] Member, double Score)>(flat.Count / 2);
         for (int k = 0; k < flat.Count; k += 2)
         {
-            if (!ZNumbers.TryStrtod(flat[k + 1], allowLeadingSpace: false, strict: true, out double s) || double.IsNaN(s))
+            if (!ZNumbers.TryStrtod(flat[k + 1], allowLeadingSpace: false, strict: false, out double s) || double.IsNaN(s))
                 throw i.Error("Bad zset score");
             items.Add((flat[k], s));
         }
