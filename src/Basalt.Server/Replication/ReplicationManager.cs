@@ -53,6 +53,7 @@ public sealed partial class ReplicationManager : IPropagationSink
     private readonly List<ReplicaState> _replicas = new();
     private readonly Dictionary<long, ReplicaState> _byClient = new();
     private readonly RespWriter _scratch = new(4096);
+    private readonly PropagationFrames.Writer _writeScratch;
     private int _selectedDb = -1;            // db of the last SELECT sent to replicas (Redis's slaveseldb)
     private long _noReplicasSinceMs = Environment.TickCount64;
     private long _lastPingMs = Environment.TickCount64;
@@ -62,6 +63,7 @@ public sealed partial class ReplicationManager : IPropagationSink
     public ReplicationManager(RedisServer server)
     {
         _server = server;
+        _writeScratch = b => _scratch.WriteRaw(b);
         ReplId = RedisServer.RandomHex(40);
         server.ClientClosed += OnClientClosed;
     }
@@ -89,29 +91,9 @@ public sealed partial class ReplicationManager : IPropagationSink
     public void Feed(PropagationUnit unit)
     {
         if (_backlog is null || IsReplica) return; // a replica forwards its master's bytes instead
-        var w = _scratch;
-        w.Reset();
-        bool any = false;
-        for (int i = 0; i < unit.Count; i++)
-        {
-            if ((unit.Targets(i) & PropagateTargets.Replicas) == 0) continue;
-            int db = unit.Db(i);
-            if (db != _selectedDb)
-            {
-                w.WriteRaw(PropagationFrames.Select(db));
-                _selectedDb = db;
-            }
-            if (!any)
-            {
-                any = true;
-                // SELECT (of the first op) goes before MULTI, as Redis 7.0 writes it.
-                if (unit.Transaction) w.WriteRaw(PropagationFrames.Multi);
-            }
-            w.WriteRaw(unit.Command(i));
-        }
-        if (!any) return;
-        if (unit.Transaction) w.WriteRaw(PropagationFrames.Exec);
-        FeedStream(w.WrittenSpan);
+        _scratch.Reset();
+        PropagationFrames.Emit(unit, PropagateTargets.Replicas, ref _selectedDb, _writeScratch);
+        if (_scratch.Length > 0) FeedStream(_scratch.WrittenSpan);
     }
 
     /// <summary>Appends stream bytes to the backlog and sends them to every replica that is past its snapshot point.</summary>

@@ -127,7 +127,7 @@ public class ReplicationInteropTests
         for (int i = 0; i < 600; i++)
         {
             string k = "rw:" + rng.Next(40);
-            switch (rng.Next(12))
+            switch (rng.Next(13))
             {
                 case 0: c.Call("SET", k, rng.Next().ToString()); break;
                 case 1: c.Call("INCRBY", "rw:ctr" + rng.Next(3), rng.Next(100).ToString()); break;
@@ -139,9 +139,10 @@ public class ReplicationInteropTests
                 case 7: c.Call("EXPIRE", k, "1000"); break;
                 case 8: c.Call("SELECT", rng.Next(4).ToString()); break;
                 case 9: c.Call("MULTI"); c.Call("APPEND", k, "x"); c.Call("LPOP", "rw:list0"); c.Call("EXEC"); break;
-                // Deterministic forms only: random ones (SPOP, XADD *) replicate correctly once rewritten as SREM / explicit ids.
-                case 10: c.Call("SREM", "rw:set" + rng.Next(3), "m" + rng.Next(30)); break;
-                case 11: c.Call("XADD", "rw:stream", (i + 1) + "-1", "i", i.ToString()); break;
+                // Random effects replicate as their rewritten forms (SREM, the generated id).
+                case 10: c.Call("SPOP", "rw:set" + rng.Next(3)); break;
+                case 11: c.Call("XADD", "rw:stream", "*", "i", i.ToString()); break;
+                case 12: c.Call("SRANDMEMBER", "rw:set0"); c.Call("INCRBYFLOAT", "rw:f", "0.1"); break;
             }
         }
         Repl.WaitInSync(master, r1, r2);
