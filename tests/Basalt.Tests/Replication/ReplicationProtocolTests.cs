@@ -94,6 +94,28 @@ public class ReplicationProtocolTests
         Assert.Equal(0, (long.Parse(Repl.Field(master, "master_repl_offset")) - offset) % ping.Length);
     }
 
+    [Fact]
+    public void Replicas_arriving_within_the_diskless_delay_share_one_snapshot()
+    {
+        using var master = ServerProcess.StartBasalt([.. Repl.Fast, "--repl-diskless-sync-delay", "1"]);
+        using (var c = master.Connect()) c.Call("SET", "sh:k", "v");
+        using var r1 = new RawReplica(master.Port);
+        using var r2 = new RawReplica(master.Port);
+        foreach (var r in new[] { r1, r2 }) Assert.Equal("+OK", r.Call("REPLCONF", "capa", "eof", "capa", "psync2"));
+        r1.Send("PSYNC", "?", "-1");
+        r2.Send("PSYNC", "?", "-1");
+        string f1, f2;
+        do f1 = r1.Line(); while (f1.Length == 0); // newlines keep the link alive during the delay
+        do f2 = r2.Line(); while (f2.Length == 0);
+        Assert.StartsWith("+FULLRESYNC ", f1);
+        Assert.Equal(f1, f2);
+        Assert.Equal(r1.ReadRdb().Length, r2.ReadRdb().Length);
+        int Snapshots() => System.Text.RegularExpressions.Regex.Matches(master.Output, "Starting BGSAVE for SYNC").Count;
+        Tools.WaitUntil(() => Snapshots() >= 1, Repl.Timeout, "the log line");
+        Assert.Equal(1, Snapshots());
+        Assert.Equal("2", Repl.Field(master, "sync_full", "stats"));
+    }
+
     [Theory]
     [MemberData(nameof(Servers))]
     public void Old_sync_gets_a_counted_rdb_payload_then_the_stream(bool redis)
