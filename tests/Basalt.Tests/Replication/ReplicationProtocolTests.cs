@@ -94,6 +94,43 @@ public class ReplicationProtocolTests
         Assert.Equal(0, (long.Parse(Repl.Field(master, "master_repl_offset")) - offset) % ping.Length);
     }
 
+    [Theory]
+    [MemberData(nameof(Servers))]
+    public void Replica_handshake_offsets_and_getack_against_a_scripted_master(bool redis)
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        using var replica = Start(redis, "--replicaof", "127.0.0.1", port.ToString());
+        using var m = new RawReplica(listener.AcceptSocket());
+        listener.Stop();
+        Assert.Equal(["PING"], m.Command());
+        m.SendRaw("+PONG\r\n"u8.ToArray());
+        Assert.Equal(["REPLCONF", "listening-port", replica.Port.ToString()], m.Command());
+        m.SendRaw("+OK\r\n"u8.ToArray());
+        Assert.Equal(["REPLCONF", "capa", "eof", "capa", "psync2"], m.Command());
+        m.SendRaw("+OK\r\n"u8.ToArray());
+        Assert.Equal(["PSYNC", "?", "-1"], m.Command()); // started as a replica without data: nothing to continue
+        const string id = "0123456789abcdef0123456789abcdef01234567";
+        const string mark = "abcdefghijabcdefghijabcdefghijabcdefghij";
+        m.SendRaw(System.Text.Encoding.ASCII.GetBytes($"+FULLRESYNC {id} 100\r\n\n\n$EOF:{mark}\r\n"));
+        m.SendRaw([.. "REDIS0010"u8, 0xFF, 0, 0, 0, 0, 0, 0, 0, 0, .. System.Text.Encoding.ASCII.GetBytes(mark)]);
+        Assert.Equal(["REPLCONF", "ACK", "100"], m.Command()); // loaded: the stream may start
+        var set = "*3\r\n$3\r\nSET\r\n$4\r\nsm:k\r\n$1\r\nv\r\n"u8.ToArray();
+        var getack = "*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n"u8.ToArray();
+        m.SendRaw([.. set, .. getack]);
+        // The GETACK reply counts what was applied before it; periodic ACKs may come first.
+        string ack;
+        do ack = m.Command()[2]; while (ack == "100");
+        Assert.Equal((100 + set.Length).ToString(), ack);
+        Tools.WaitUntil(() => Repl.Field(replica, "master_repl_offset") == (100 + set.Length + getack.Length).ToString(), Repl.Timeout, "offset after GETACK");
+        var info = Repl.Info(replica);
+        Assert.Equal(id, info["master_replid"]);
+        Assert.Equal("up", info["master_link_status"]);
+        using var c = replica.Connect();
+        Assert.Equal("v", c.Call("GET", "sm:k").Text);
+    }
+
     [Fact]
     public void Replicas_arriving_within_the_diskless_delay_share_one_snapshot()
     {

@@ -81,6 +81,32 @@ internal sealed class RawReplica : IDisposable
         _s.Connect("127.0.0.1", port);
     }
 
+    /// <summary>An accepted connection (the test plays the master).</summary>
+    public RawReplica(Socket accepted)
+    {
+        _s = accepted;
+        _s.ReceiveTimeout = 10_000;
+    }
+
+    public void SendRaw(byte[] data) => _s.Send(data);
+
+    /// <summary>Reads one multibulk command sent by the peer.</summary>
+    public string[] Command()
+    {
+        string h;
+        do h = Line(); while (h.Length == 0);
+        Assert.StartsWith("*", h);
+        var args = new string[int.Parse(h[1..])];
+        for (int i = 0; i < args.Length; i++)
+        {
+            var len = Line();
+            Assert.StartsWith("$", len);
+            args[i] = Encoding.UTF8.GetString(Bytes(int.Parse(len[1..])));
+            Bytes(2);
+        }
+        return args;
+    }
+
     public void Send(params string[] args)
     {
         var sb = new StringBuilder().Append('*').Append(args.Length).Append("\r\n");
