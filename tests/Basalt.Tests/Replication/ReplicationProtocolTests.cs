@@ -131,6 +131,21 @@ public class ReplicationProtocolTests
         Assert.Equal("v", c.Call("GET", "sm:k").Text);
     }
 
+    [Theory]
+    [MemberData(nameof(Servers))]
+    public void Master_drops_a_replica_that_stops_acking_after_repl_timeout(bool redis)
+    {
+        using var master = Start(redis, "--repl-timeout", "1");
+        using var rr = new RawReplica(master.Port);
+        Assert.Equal("+OK", rr.Call("REPLCONF", "capa", "eof", "capa", "psync2"));
+        long offset = long.Parse(rr.Call("PSYNC", "?", "-1").Split(' ')[2]);
+        rr.ReadRdb();
+        rr.Send("REPLCONF", "ACK", offset.ToString());
+        Tools.WaitUntil(() => Repl.Field(master, "slave0").Contains("state=online"), Repl.Timeout, "replica online");
+        // No more ACKs: the master gives up on it.
+        Tools.WaitUntil(() => Repl.Field(master, "connected_slaves") == "0", Repl.Timeout, "timed-out replica dropped");
+    }
+
     [Fact]
     public void Replicas_arriving_within_the_diskless_delay_share_one_snapshot()
     {
