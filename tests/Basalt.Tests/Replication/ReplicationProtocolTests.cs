@@ -146,6 +146,40 @@ public class ReplicationProtocolTests
         Tools.WaitUntil(() => Repl.Field(master, "connected_slaves") == "0", Repl.Timeout, "timed-out replica dropped");
     }
 
+    [Theory]
+    [MemberData(nameof(Servers))]
+    public void Replica_times_out_a_silent_master_and_reconnects_asking_to_continue(bool redis)
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        using var replica = Start(redis, "--replicaof", "127.0.0.1", port.ToString(), "--repl-timeout", "1");
+        const string id = "89abcdef0123456789abcdef0123456789abcdef";
+        const string mark = "0123456789012345678901234567890123456789";
+        using (var m = new RawReplica(listener.AcceptSocket()))
+        {
+            m.Command(); m.SendRaw("+PONG\r\n"u8.ToArray());
+            m.Command(); m.SendRaw("+OK\r\n"u8.ToArray());
+            m.Command(); m.SendRaw("+OK\r\n"u8.ToArray());
+            Assert.Equal("PSYNC", m.Command()[0]);
+            m.SendRaw(System.Text.Encoding.ASCII.GetBytes($"+FULLRESYNC {id} 7\r\n$EOF:{mark}\r\n"));
+            m.SendRaw([.. "REDIS0010"u8, 0xFF, 0, 0, 0, 0, 0, 0, 0, 0, .. System.Text.Encoding.ASCII.GetBytes(mark)]);
+            Assert.Equal(["REPLCONF", "ACK", "7"], m.Command()); // nothing may follow the mark before this ACK
+            m.SendRaw("*1\r\n$4\r\nping\r\n"u8.ToArray());
+            Tools.WaitUntil(() => Repl.Field(replica, "master_repl_offset") == "21", Repl.Timeout, "ping applied");
+            // Silence: no PINGs. After repl-timeout the replica drops the link and connects again.
+            using var again = new RawReplica(listener.AcceptSocket());
+            listener.Stop();
+            Assert.Equal(["PING"], again.Command());
+            again.SendRaw("+PONG\r\n"u8.ToArray());
+            again.Command(); again.SendRaw("+OK\r\n"u8.ToArray());
+            again.Command(); again.SendRaw("+OK\r\n"u8.ToArray());
+            Assert.Equal(["PSYNC", id, "22"], again.Command());
+            again.SendRaw(System.Text.Encoding.ASCII.GetBytes($"+CONTINUE {id}\r\n"));
+            Tools.WaitUntil(() => Repl.Field(replica, "master_link_status") == "up", Repl.Timeout, "link up again");
+        }
+    }
+
     [Fact]
     public void Replicas_arriving_within_the_diskless_delay_share_one_snapshot()
     {
