@@ -50,7 +50,13 @@ namespace Basalt.Server
             // up can rely on both (a signal sent right after the first PONG must still shut down cleanly).
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => OnSignal(ctx, server, "SIGTERM"));
             using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => OnSignal(ctx, server, "SIGINT"));
-            if (!server.Rdb.LoadAtStartup()) return 1;
+            try
+            {
+                // AOF when appendonly is yes (the RDB file is ignored then, as in Redis), else the RDB file.
+                if (!Basalt.Server.Persistence.Aof.AofLoader.TryLoad(server) && !server.Rdb.LoadAtStartup()) return 1;
+                server.Aof.OpenOnStartup();
+            }
+            catch (Basalt.Server.Persistence.Aof.AofFatalException) { return 1; }
             Shutdown.BeforeExit += s =>
             {
                 // SIGTERM/SIGINT: the final save when save points are configured (SHUTDOWN decided already otherwise).
@@ -81,6 +87,7 @@ namespace Basalt.Server
             var cron = new ServerCron(server);
             cron.Tick += s => s.Dispatcher.Introspection.CronTick();
             cron.Tick += s => { lock (s.ExecLock) s.Rdb.Cron(); };
+            cron.Tick += s => s.Aof.Cron();
             cron.Start();
             server.Replicator.Start(cron);
             Log.Notice("Ready to accept connections");

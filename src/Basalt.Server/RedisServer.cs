@@ -21,6 +21,7 @@ public sealed class RedisServer
         Propagator = new Replication.Propagator();
         Snapshot = new Persistence.SnapshotCoordinator(this);
         Rdb = new Persistence.RdbPersistence(this);
+        Aof = new Persistence.Aof.AofManager(this);
         Dispatcher = new Dispatcher(this);
         // Keys removed without a command (expiry, eviction) reach AOF and replicas as DELs, in order.
         Dispatcher.Evictor.KeyEvicted += (db, key) => { if (Propagator.Active) Propagator.PropagateDeletion(db.Index, key, unlink: Config.GetBool("lazyfree-lazy-eviction")); };
@@ -39,6 +40,14 @@ public sealed class RedisServer
         PubSub = new Messaging.PubSubRegistry(this);
         Notifications.KeyspaceEvents.Attach(this);
         Replicator = new Replication.ReplicationManager(this);
+        // Function libraries travel in RDB files (FUNCTION2 records): the snapshot writes them, loaders restore them.
+        Persistence.RdbSnapshotFormat.FunctionLibraries ??= static s =>
+            Scripting.ScriptingState.For(s).Functions.All.Select(kv => System.Text.Encoding.UTF8.GetBytes(kv.Value)).ToList();
+        Persistence.Rdb.RdbFile.DefaultFunctionLoader ??= static (s, code) =>
+        {
+            if (Scripting.ScriptingState.For(s).Functions.Load(System.Text.Encoding.UTF8.GetString(code), replace: true, out var error) is null)
+                throw new Persistence.Rdb.RdbFormatException("Failed loading library: " + error);
+        };
         RunId = RandomHex(40);
         StartTimeMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
     }
@@ -57,6 +66,10 @@ public sealed class RedisServer
 
     /// <summary>Set when SHUTDOWN already decided about the final save (SAVE/NOSAVE/done), so the exit path doesn't save again.</summary>
     public bool ShutdownSaveHandled;
+    /// <summary>The append-only file (idle while appendonly is no).</summary>
+    public Persistence.Aof.AofManager Aof { get; }
+    /// <summary>Raised under the execution lock right before a connection sends the replies of its batch (AOF write/fsync).</summary>
+    public Action? BeforeRepliesSent;
     public Database[] Databases { get; }
     public ClientRegistry Clients { get; }
     /// <summary>Clients blocked on keys (BLPOP, BZPOPMIN, XREAD BLOCK...).</summary>

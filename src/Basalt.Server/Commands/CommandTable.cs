@@ -46,7 +46,10 @@ public sealed class CommandTable
         TransactionCommands.Register(t);
         StreamCommands.Register(t);
         ReplicationCommands.Register(t);
+        ScriptingCommands.Register(t);
+        FunctionCommands.Register(t);
         DumpRestoreCommands.Register(t);
+        AofCommands.Register(t);
         CommandMetadata.Attach(t);
         return t;
     }

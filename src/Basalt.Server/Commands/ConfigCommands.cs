@@ -152,6 +152,8 @@ public static class ConfigCommands
                 {
                     return ex is UnauthorizedAccessException ? "Permission denied" : ex is ArgumentException ? "No such file or directory" : "No such file or directory";
                 }
+            case "appendonly":
+                return server.Aof.ApplyConfig();
             default:
                 return null;
         }

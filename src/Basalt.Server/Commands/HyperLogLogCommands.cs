@@ -12,7 +12,9 @@ public static class HyperLogLogCommands
 
     // Shared work areas; handlers run one at a time under the execution lock.
     private static readonly HllEditor Editor = new();
-    private static readonly byte[] MaxRegisters = new byte[HyperLogLog.Registers];
+    // Per thread rather than per lock: several in-process servers (tests) may run at once.
+    [ThreadStatic] private static byte[]? t_maxRegisters;
+    private static byte[] MaxRegisters => t_maxRegisters ??= new byte[HyperLogLog.Registers];
 
     public static void Register(CommandTable t)
     {

@@ -269,7 +269,9 @@ public static class StreamCommands
         op.End();
     }
 
-    internal static readonly byte[] IdScratch = new byte[44];
+    // Per thread rather than per lock: several in-process servers (tests) may run at once.
+    [ThreadStatic] private static byte[]? t_idScratch;
+    internal static byte[] IdScratch => t_idScratch ??= new byte[44];
 
     private static StreamId FirstStoredId(RedisStream s)
     {

@@ -227,7 +227,7 @@ public sealed class InfoBuilder
         Field("mem_clients_slaves", 0);
         Field("mem_clients_normal", clientsNormal);
         Field("mem_cluster_links", 0);
-        Field("mem_aof_buffer", 0);
+        Field("mem_aof_buffer", _server.Aof.BufferLength);
         Field("mem_allocator", "dotnet-gc");
         Field("active_defrag_running", 0);
         Field("lazyfree_pending_objects", 0);
@@ -259,18 +259,28 @@ public sealed class InfoBuilder
         Field("rdb_last_cow_size", 0);
         Field("rdb_last_load_keys_expired", rdb.LastLoadKeysExpired);
         Field("rdb_last_load_keys_loaded", rdb.LastLoadKeysLoaded);
-        Field("aof_enabled", 0);
-        Field("aof_rewrite_in_progress", 0);
-        Field("aof_rewrite_scheduled", 0);
-        Field("aof_last_rewrite_time_sec", -1);
-        Field("aof_current_rewrite_time_sec", -1);
-        Field("aof_last_bgrewrite_status", "ok");
-        Field("aof_rewrites", 0);
-        Field("aof_rewrites_consecutive_failures", 0);
-        Field("aof_last_write_status", "ok");
+        var aof = _server.Aof;
+        Field("aof_enabled", aof.State != Basalt.Server.Persistence.Aof.AofState.Off ? 1 : 0);
+        Field("aof_rewrite_in_progress", aof.RewriteInProgress ? 1 : 0);
+        Field("aof_rewrite_scheduled", aof.RewriteScheduled ? 1 : 0);
+        Field("aof_last_rewrite_time_sec", aof.LastRewriteTimeSec);
+        Field("aof_current_rewrite_time_sec", aof.CurrentRewriteTimeSec);
+        Field("aof_last_bgrewrite_status", aof.LastRewriteOk ? "ok" : "err");
+        Field("aof_rewrites", aof.Rewrites);
+        Field("aof_rewrites_consecutive_failures", aof.RewritesConsecutiveFailures);
+        Field("aof_last_write_status", aof.LastWriteOk ? "ok" : "err");
         Field("aof_last_cow_size", 0);
         Field("module_fork_in_progress", 0);
         Field("module_fork_last_cow_size", 0);
+        if (aof.State != Basalt.Server.Persistence.Aof.AofState.Off)
+        {
+            Field("aof_current_size", aof.CurrentSize);
+            Field("aof_base_size", aof.BaseSize);
+            Field("aof_pending_rewrite", aof.RewriteScheduled ? 1 : 0);
+            Field("aof_buffer_length", aof.BufferLength);
+            Field("aof_pending_bio_fsync", aof.FsyncPending ? 1 : 0);
+            Field("aof_delayed_fsync", aof.DelayedFsync);
+        }
     }
 
     private void Stats()

@@ -121,6 +121,7 @@ public sealed class Client
     {
         if (Connection is null) return;
         if (Server.Dispatcher.Introspection.OutputLimits.Check(this)) return;
+        Server.BeforeRepliesSent?.Invoke(); // e.g. a served BLPOP: its pop is in the AOF before the reply leaves
         if (TryBeginSend()) Connection.ScheduleSend();
     }
 }

@@ -176,7 +176,9 @@ public sealed class ClientConnection
             if (_parsed > 0) CompactReceiveBuffer();
             return false;
         }
-        lock (_server.ExecLock)
+        if (protocolError is not null || _paused) _server.ExecLock.Enter();
+        else if (AnsweredWhileScriptBusy(commands)) return false; // otherwise the lock is now held
+        try
         {
             var args = _parser.ArgArray;
             int c = _batchNext;
@@ -197,8 +199,10 @@ public sealed class ClientConnection
                 Client.Flags |= ClientFlags.CloseAfterReply;
                 _server.Stats.ProtocolErrors++;
             }
+            _server.BeforeRepliesSent?.Invoke();
             mustSend = !_server.Dispatcher.Introspection.OutputLimits.Check(Client) && Client.TryBeginSend();
         }
+        finally { _server.ExecLock.Exit(); }
         if (_paused) return mustSend; // the parsed arguments stay in the buffer until the batch resumes
         _batchCount = _batchNext = 0;
         _batchProtocolError = null;
@@ -207,6 +211,38 @@ public sealed class ClientConnection
         _moreInput = protocolError is null && commands > 0 && _filled > 0
             && !Client.Has(ClientFlags.CloseAfterReply) && !Client.Has(ClientFlags.CloseAsap) && !Client.Has(ClientFlags.Blocked);
         return mustSend;
+    }
+
+    /// <summary>
+    /// A script holding the execution lock past busy-reply-threshold: the batch is answered without the lock
+    /// (-BUSY, or SCRIPT KILL / FUNCTION KILL / SHUTDOWN NOSAVE), the script's thread delivers the replies.
+    /// False with the execution lock held.
+    /// </summary>
+    private bool AnsweredWhileScriptBusy(int commands)
+    {
+        while (!_server.ExecLock.TryEnter(10))
+        {
+            var scripting = Scripting.ScriptingState.Peek(_server);
+            if (scripting is null || !scripting.Busy) continue;
+            if (!scripting.AnswerWhileBusy(Client, _recv, _parser.ArgArray, _cmdStarts, _cmdCounts, _batchNext, commands)) continue;
+            _batchCount = _batchNext = 0;
+            _parser.ResetArgs();
+            CompactReceiveBuffer();
+            _moreInput = _filled > 0 && !Client.Has(ClientFlags.CloseAsap);
+            return true;
+        }
+        return false;
+    }
+
+    /// <summary>False when a busy script holds the lock: the client was queued for the script's thread to wake.</summary>
+    private bool EnterLockUnlessScriptBusy()
+    {
+        while (!_server.ExecLock.TryEnter(10))
+        {
+            var scripting = Scripting.ScriptingState.Peek(_server);
+            if (scripting is not null && scripting.DeferWakeWhileBusy(Client)) return false;
+        }
+        return true;
     }
 
     /// <summary>
@@ -361,10 +397,12 @@ public sealed class ClientConnection
                 Volatile.Write(ref client.SendInProgress, 0);
                 Interlocked.MemoryBarrier();
                 if (client.Out.Length == 0) return;
-                lock (_server.ExecLock)
+                if (!EnterLockUnlessScriptBusy()) return; // the busy script's thread resumes this send
+                try
                 {
                     if (!client.TryBeginSend()) return;
                 }
+                finally { _server.ExecLock.Exit(); }
             }
         }
         catch (Exception)

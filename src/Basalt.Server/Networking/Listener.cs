@@ -93,8 +93,17 @@ public sealed class Listener
         client.Authenticated = !cfg.RequiresAuth;
         var conn = new ClientConnection(socket, _server, client);
 
+        // A busy script holds the lock: its thread registers the connection (Redis accepts clients while busy).
+        if (!Scripting.ScriptingState.EnterLockOrDefer(_server, () => Register(socket, isUnix, client, conn))) return;
+        Register(socket, isUnix, client, conn, locked: true);
+    }
+
+    private void Register(Socket socket, bool isUnix, Client client, ClientConnection conn, bool locked = false)
+    {
+        var cfg = _server.Config;
         string? refusal = null;
-        lock (_server.ExecLock)
+        if (!locked) _server.ExecLock.Enter();
+        try
         {
             _server.Stats.TotalConnectionsReceived++;
             if (_server.Clients.Count >= cfg.MaxClients)
@@ -112,13 +121,15 @@ public sealed class Listener
                 _server.Clients.Add(client);
             }
         }
+        finally { _server.ExecLock.Exit(); }
         if (refusal is not null)
         {
             try { socket.Send(System.Text.Encoding.ASCII.GetBytes(refusal)); } catch { }
             socket.Dispose();
             return;
         }
-        _ = conn.RunAsync();
+        // Not inline: input already waiting would run its commands (maybe a long script) on the accept loop.
+        ThreadPool.UnsafeQueueUserWorkItem(static c => _ = c.RunAsync(), conn, preferLocal: false);
     }
 
     private static bool IsLoopback(EndPoint? ep) => ep is IPEndPoint ip && IPAddress.IsLoopback(ip.Address.IsIPv4MappedToIPv6 ? ip.Address.MapToIPv4() : ip.Address);

@@ -96,6 +96,7 @@ public sealed class Propagator
     /// </summary>
     public OpBuilder Begin(int db, int argc, PropagateTargets targets = PropagateTargets.All)
     {
+        targets &= TargetMask;
         int offset = _unit.Buffer.Length;
         _unit.Buffer.WriteArrayHeader(argc);
         return new OpBuilder(this, db, targets, offset);
@@ -126,8 +127,17 @@ public sealed class Propagator
         op.End();
     }
 
+    /// <summary>Targets allowed for ops recorded now (a script's redis.set_repl narrows it during its calls).</summary>
+    public PropagateTargets TargetMask { get; set; } = PropagateTargets.All;
+
     internal void Commit(int db, PropagateTargets targets, int offset)
     {
+        if (targets == PropagateTargets.None)
+        {
+            _unit.Buffer.Truncate(offset);
+            if (_depth == 0) Flush();
+            return;
+        }
         _unit.Ops.Add((db, targets, offset, _unit.Buffer.Length - offset));
         if (_depth == 0) Flush();
     }

@@ -213,4 +213,25 @@ public class RdbPersistenceTests
         Assert.Equal("OK", c.Call("DEBUG", "RELOAD").Text);
         Assert.Equal(digest, Digest(c));
     }
+
+    [Fact]
+    public void Function_libraries_survive_a_restart_and_travel_to_redis()
+    {
+        var dir = NewDir();
+        const string code = "#!lua name=persisted\nredis.register_function('hello', function(keys, args) return 'hi ' .. args[1] end)";
+        using (var a = ServerProcess.StartBasalt("--enable-debug-command", "yes", "--dir", dir))
+        using (var c = a.Connect())
+        {
+            Assert.Equal("persisted", c.Call("FUNCTION", "LOAD", code).Text);
+            Assert.Equal("OK", c.Call("SAVE").Text);
+        }
+        using (var b = ServerProcess.StartBasalt("--enable-debug-command", "yes", "--dir", dir))
+        using (var c = b.Connect())
+            Assert.Equal("hi there", c.Call("FCALL", "hello", "0", "there").Text);
+        var rdir = NewDir();
+        File.Copy(Path.Combine(dir, "dump.rdb"), Path.Combine(rdir, "dump.rdb"));
+        using var r = ServerProcess.StartRedis("--dir", rdir);
+        using var rc = r.Connect();
+        Assert.Equal("hi redis", rc.Call("FCALL", "hello", "0", "redis").Text);
+    }
 }

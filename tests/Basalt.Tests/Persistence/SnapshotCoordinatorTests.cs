@@ -89,7 +89,7 @@ public class SnapshotCoordinatorTests
         var format = new RecordingFormat();
         var target = new WaitTarget();
         var snap = h.Server.Snapshot;
-        snap.EntriesPerSlice = 7;
+        snap.EntriesPerSlice = 1;
         using var gate = new SemaphoreSlim(0);
         snap.StepGate = gate;
         lock (h.Server.ExecLock) Assert.True(snap.TryStart(_ => format, target, out _));
@@ -121,7 +121,7 @@ public class SnapshotCoordinatorTests
         Assert.True(target.Done.Task.Wait(TimeSpan.FromSeconds(30)));
         Assert.True(target.Done.Task.Result);
         Assert.False(snap.Active);
-        Assert.True(step > 1200, $"only {step} writes interleaved: the test did not exercise the walk");
+        Assert.True(step > 1300, $"only {step} writes interleaved: the test did not exercise the walk");
         Assert.True(snap.EarlyEntries > 0);
         Assert.Empty(format.Errors);
         Assert.True(format.Began && format.Ended);

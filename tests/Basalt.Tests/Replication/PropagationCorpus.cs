@@ -136,6 +136,18 @@ internal static class PropagationCorpus
             "PFADD hl", "PFADD hl", "PFADD hl a b", "PFMERGE hl", "PFMERGE hl2 nokey", "PFCOUNT nokey", "PFCOUNT hl", "PFCOUNT hl",
             "APPEND s abc", "SETRANGE s 10 x", "GETRANGE s 0 -1", "LCS s s", "STRLEN s", "GEOADD g 1 1 m", "GEOSEARCHSTORE g2 g FROMMEMBER m BYBOX 10 10 km STOREDIST",
             "GEORADIUSBYMEMBER g m 10 km STORE g3", "GEOADD g XX CH 2 2 m 3 3 n"],
+        ["scripts-and-functions"] = [
+            "EVAL \"redis.call('SET', KEYS[1], 'x'); return redis.call('INCR', 'n')\" 1 a",
+            "EVAL \"return redis.call('GET', KEYS[1])\" 1 a",
+            "EVAL \"redis.call('SET', 'one', '1')\" 0",
+            "EVAL \"redis.call('SPOP', 'noset'); redis.call('EXPIRE', 'one', 100); redis.call('INCRBYFLOAT', 'f', 1.5)\" 0",
+            "EVAL \"redis.set_repl(redis.REPL_NONE); redis.call('SET', 'hidden', '1'); redis.set_repl(redis.REPL_ALL); redis.call('SET', 'shown', '1')\" 0",
+            "EVAL \"redis.set_repl(redis.REPL_SLAVE); redis.call('SET', 'replonly', '1')\" 0",
+            "EVAL \"redis.call('SELECT', 2); redis.call('SET', 'in2', '1')\" 0",
+            "SET after 1",
+            "FUNCTION LOAD \"#!lua name=lib\nredis.register_function('f', function(keys, args) return redis.call('SET', keys[1], args[1]) end)\"",
+            "FCALL f 1 fk fv",
+            "FUNCTION DELETE lib"],
         ["transactions"] = [
             "MULTI", "SET a 1", "EXPIRE a 100", "EXEC", "MULTI", "GET a", "EXEC", "MULTI", "SET b 1", "EXEC",
             "MULTI", "INCR a", "INCR b", "GET a", "EXEC", "MULTI", "DEL nokey", "SET c 1", "EXEC",

@@ -97,7 +97,8 @@ public sealed class ServerProcess : IDisposable
             {
                 using var c = Connect();
                 var r = c.Call("PING");
-                if (r.Text == "PONG" || r.IsError) return;
+                // -LOADING: the dataset is still being loaded; any other error (NOAUTH...) means the server is up.
+                if (r.Text == "PONG" || r.IsError && r.Text?.StartsWith("LOADING", StringComparison.Ordinal) != true) return;
             }
             catch (Exception ex) { last = ex; }
             Thread.Sleep(50);

@@ -75,6 +75,9 @@ public static class RdbFile
     /// there (callers flush first). Throws <see cref="RdbFormatException"/> (with the byte offset) on any malformation,
     /// a truncated file, a checksum mismatch or a duplicated key.
     /// </summary>
+    /// <summary>Loads a function library found in a file when the caller gave no callback (set by the scripting engine).</summary>
+    public static Action<RedisServer, byte[]>? DefaultFunctionLoader;
+
     public static RdbLoadResult Load(Stream input, RedisServer server, RdbLoadOptions options)
     {
         var i = new RdbInput(input);
@@ -126,7 +129,10 @@ public static class RdbFile
                     db = dbs[(int)dbid];
                     continue;
                 case RdbConstants.OpResizeDb:
-                    i.ReadLength(); i.ReadLength(); // sizing hints only
+                    // Sizing hints: growing once up front saves the rehashes of doubling through a big load.
+                    ulong dbKeys = i.ReadLength(), dbExpires = i.ReadLength();
+                    db.Keys.EnsureCapacity((int)Math.Min(dbKeys, 1UL << 26) + db.Keys.Count);
+                    db.Expires.EnsureCapacity((int)Math.Min(dbExpires, 1UL << 26) + db.Expires.Count);
                     continue;
                 case RdbConstants.OpAux:
                     var k = Latin1.GetString(i.ReadString());
@@ -141,7 +147,8 @@ public static class RdbFile
                     throw new RdbFormatException($"Pre-release function format not supported (offset {at})");
                 case RdbConstants.OpFunction2:
                     var code = i.ReadString();
-                    options.OnFunctionLibrary?.Invoke(code);
+                    if (options.OnFunctionLibrary is { } onLibrary) onLibrary(code);
+                    else DefaultFunctionLoader?.Invoke(server, code);
                     result.FunctionLibraries++;
                     continue;
                 default:
@@ -164,6 +171,7 @@ public static class RdbFile
                     throw new RdbFormatException($"Wrong RDB checksum expected: ({stored:x}) got: ({computed:x}). Aborting now.");
             }
         }
+        result.BytesRead = i.Position;
         return result;
     }
 
@@ -193,6 +201,7 @@ public static class RdbFile
     /// <summary>IDLE/FREQ as Redis applies them: the frequency under an LFU policy, otherwise the idle time.</summary>
     public static void ApplyAccessInfo(Database db, ReadOnlySpan<byte> key, long idleSeconds, int freq)
     {
+        if (idleSeconds < 0 && freq < 0) return;
         int idx = db.Keys.IndexOf(key);
         if (idx < 0) return;
         if (KeyAccess.Lfu)
@@ -230,4 +239,6 @@ public sealed class RdbLoadResult
     /// <summary>The file carried a zero checksum (written with rdbchecksum no), so nothing was verified.</summary>
     public bool ChecksumSkipped { get; set; }
     public int Version { get; set; }
+    /// <summary>Bytes the RDB took in the stream (an AOF with an RDB preamble continues with commands after them).</summary>
+    public long BytesRead { get; set; }
 }
