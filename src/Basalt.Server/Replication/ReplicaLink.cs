@@ -244,6 +244,7 @@ public sealed class ReplicaLink
                 CanPsync = false;
                 foreach (var db in _server.Databases) db.Clear();
                 _server.DatabaseFlushed?.Invoke(-1);
+                Scripting.ScriptingState.For(_server).Functions.Flush(); // the master's libraries replace ours
                 Log.Notice("MASTER <-> REPLICA sync: Loading DB in memory");
                 try
                 {

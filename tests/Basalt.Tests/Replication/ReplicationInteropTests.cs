@@ -98,6 +98,22 @@ public class ReplicationInteropTests
     }
 
     [Fact]
+    public void Full_sync_replaces_the_replica_function_libraries_with_the_masters()
+    {
+        using var master = ServerProcess.StartRedis(Repl.Fast);
+        using var replica = ServerProcess.StartBasalt(Repl.Fast);
+        using var m = master.Connect();
+        using var r = replica.Connect();
+        m.Call("FUNCTION", "LOAD", "#!lua name=mlib\nredis.register_function('mf', function() return 1 end)");
+        r.Call("FUNCTION", "LOAD", "#!lua name=rlib\nredis.register_function('rf', function() return 2 end)");
+        Assert.Equal("OK", r.Call("REPLICAOF", "127.0.0.1", master.Port.ToString()).Text);
+        Repl.WaitLinkUp(replica);
+        var libs = r.Call("FUNCTION", "LIST").Items!;
+        Assert.Single(libs);
+        Assert.Equal("mlib", libs[0].Items![1].Text);
+    }
+
+    [Fact]
     public void Chained_basalt_replica_forwards_the_exact_stream_to_a_redis_sub_replica()
     {
         using var master = ServerProcess.StartRedis(Repl.Fast);
