@@ -89,6 +89,7 @@ namespace Basalt.Server
             cron.Tick += s => { lock (s.ExecLock) s.Rdb.Cron(); };
             cron.Tick += s => s.Aof.Cron();
             cron.Start();
+            server.Replicator.Start(cron);
             Log.Notice("Ready to accept connections");
 
             int exit = server.ShutdownRequested.Task.GetAwaiter().GetResult();

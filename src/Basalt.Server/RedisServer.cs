@@ -39,6 +39,7 @@ public sealed class RedisServer
         Blocking = new Blocking(this);
         PubSub = new Messaging.PubSubRegistry(this);
         Notifications.KeyspaceEvents.Attach(this);
+        Replicator = new Replication.ReplicationManager(this);
         // Function libraries travel in RDB files (FUNCTION2 records): the snapshot writes them, loaders restore them.
         Persistence.RdbSnapshotFormat.FunctionLibraries ??= static s =>
             Scripting.ScriptingState.For(s).Functions.All.Select(kv => System.Text.Encoding.UTF8.GetBytes(kv.Value)).ToList();
@@ -58,6 +59,8 @@ public sealed class RedisServer
     public Replication.Propagator Propagator { get; }
     /// <summary>Point-in-time iteration of the keyspace for BGSAVE/AOF rewrite/full sync, without fork or copy.</summary>
     public Persistence.SnapshotCoordinator Snapshot { get; }
+    /// <summary>Replication: backlog, replicas, the link to our master.</summary>
+    public Replication.ReplicationManager Replicator { get; }
     /// <summary>SAVE/BGSAVE, save points, the dump loaded at start.</summary>
     public Persistence.RdbPersistence Rdb { get; }
 

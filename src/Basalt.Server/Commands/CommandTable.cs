@@ -45,6 +45,7 @@ public sealed class CommandTable
         PubSubCommands.Register(t);
         TransactionCommands.Register(t);
         StreamCommands.Register(t);
+        ReplicationCommands.Register(t);
         ScriptingCommands.Register(t);
         FunctionCommands.Register(t);
         DumpRestoreCommands.Register(t);

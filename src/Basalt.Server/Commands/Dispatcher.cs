@@ -131,6 +131,14 @@ public sealed class Dispatcher
             return;
         }
 
+        // READONLY / MASTERDOWN on replicas, NOREPLICAS under min-replicas-to-write.
+        if (_server.Replicator.CheckCommand(client, def) is { } replError)
+        {
+            Reject(client, replError, def);
+            FinishReply(client, replyStart);
+            return;
+        }
+
         if ((client.Flags & ClientFlags.Multi) != 0 && !_inExec)
         {
             if ((def.Flags & CommandFlags.NoMulti) != 0)

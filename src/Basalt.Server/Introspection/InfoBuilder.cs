@@ -293,16 +293,16 @@ public sealed class InfoBuilder
         Field("instantaneous_ops_per_sec", (long)Math.Round(state.InstantaneousOps));
         Field("total_net_input_bytes", Volatile.Read(ref state.NetInputBytes));
         Field("total_net_output_bytes", Volatile.Read(ref state.NetOutputBytes));
-        Field("total_net_repl_input_bytes", 0);
+        Field("total_net_repl_input_bytes", Interlocked.Read(ref _server.Replicator.NetReplInputBytes));
         Field("total_net_repl_output_bytes", 0);
         Field2("instantaneous_input_kbps", state.InstantaneousInputKbps);
         Field2("instantaneous_output_kbps", state.InstantaneousOutputKbps);
         Field2("instantaneous_input_repl_kbps", 0);
         Field2("instantaneous_output_repl_kbps", 0);
         Field("rejected_connections", s.RejectedConnections);
-        Field("sync_full", 0);
-        Field("sync_partial_ok", 0);
-        Field("sync_partial_err", 0);
+        Field("sync_full", _server.Replicator.SyncFull);
+        Field("sync_partial_ok", _server.Replicator.SyncPartialOk);
+        Field("sync_partial_err", _server.Replicator.SyncPartialErr);
         Field("expired_keys", s.ExpiredKeys);
         Field2("expired_stale_perc", s.ExpiredStalePerc);
         Field("expired_time_cap_reached_count", 0);
@@ -340,22 +340,10 @@ public sealed class InfoBuilder
         Field("reply_buffer_expands", 0);
     }
 
-    /// <summary>A master without replicas until replication fills this in.</summary>
     private void Replication()
     {
         Header("Replication");
-        Field("role", "master");
-        Field("connected_slaves", 0);
-        Field("master_failover_state", "no-failover");
-        Field("master_replid", State.ReplicationId);
-        Field("master_replid2", new string('0', 40));
-        Field("master_repl_offset", 0);
-        Field("second_repl_offset", -1);
-        Field("repl_backlog_active", 0);
-        var size = _server.Config.Get("repl-backlog-size");
-        Field("repl_backlog_size", size.Length == 0 ? 1048576 : ParseMemory(size));
-        Field("repl_backlog_first_byte_offset", 0);
-        Field("repl_backlog_histlen", 0);
+        _server.Replicator.WriteInfo(this);
     }
 
     private void Cpu()

@@ -43,13 +43,16 @@ public sealed class Database
     /// <summary>While a replica, keys are not expired by reads (the master sends DELs); reads still hide them.</summary>
     public static bool ExpireOnRead = true;
 
+    /// <summary>Set while a replica applies its master's stream: the master decides expiry, so its commands see every key.</summary>
+    public static bool ApplyingMasterStream;
+
     /// <summary>The value of a live key, or null. Deletes the key when it has expired.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public object? Lookup(ReadOnlySpan<byte> key, bool touch = true)
     {
         int i = Keys.IndexOf(key);
         if (i < 0) return null;
-        if (Expires.Count > 0 && IsExpired(key))
+        if (Expires.Count > 0 && !ApplyingMasterStream && IsExpired(key))
         {
             if (ExpireOnRead) ExpireKey(key);
             return null;

@@ -163,7 +163,8 @@ public sealed class ClientConnection
         byte c = (byte)(_recv[a.Offset] | 0x20);
         if (c != 'b' && c != 'x' && c != 'w') return false;
         var def = _server.Commands.Find(_recv.AsSpan(a.Offset, a.Length));
-        return def is not null && (def.Flags & Commands.CommandFlags.Blocking) != 0;
+        // WAIT blocks too, though Redis 7.0 does not flag it "blocking" (COMMAND INFO shows the flags).
+        return def is not null && ((def.Flags & Commands.CommandFlags.Blocking) != 0 || def.Name == "wait");
     }
 
     /// <summary>Script commands may run long: they must not run on a socket engine thread (see ProcessInput).</summary>
