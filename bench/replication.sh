@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Replication: Basalt vs Debian's redis-server 7.0 with the same settings (diskless sync, no delay), one after the other.
 # Masters pinned to core 0; replicas and redis-benchmark on core 1.
-#   full sync: a master holding COUNT keys (DEBUG POPULATE), a replica started with --replicaof; time from its start
-#              until master_link_status:up (includes the replica's start, measured the same way for both);
+#   full sync: a master holding COUNT keys (DEBUG POPULATE), an empty running replica given REPLICAOF; time from that
+#              command until master_link_status:up on the replica (snapshot, transfer and load);
 #   throughput: redis-benchmark SET -r 100000 -P 16 -c 50 -n N on the master with 0, 1 and 2 replicas attached;
 #   lag: max of (master_repl_offset - replica offset) sampled every 100 ms during the 2-replica run;
 #   resync bytes: the replica's total_net_repl_input_bytes for the full sync, and for a partial resync after
@@ -55,7 +55,8 @@ for count in $COUNTS; do
     pm=$(free_port); start "$kind" "$pm" "${pin0[@]}"; wait_ping "$pm"
     redis-cli -p "$pm" debug populate "$count" >/dev/null
     p1=$(free_port)
-    t0=$(now_ms); ARGS="--replicaof 127.0.0.1 $pm" start "$kind" "$p1" "${pin1[@]}"; wait_ping "$p1"; wait_link "$p1"; t1=$(now_ms)
+    start "$kind" "$p1" "${pin1[@]}"; wait_ping "$p1"
+    t0=$(now_ms); redis-cli -p "$p1" replicaof 127.0.0.1 "$pm" >/dev/null; wait_link "$p1"; t1=$(now_ms)
     full_ms=$((t1 - t0))
     full_bytes=$(field "$p1" stats total_net_repl_input_bytes)
     # Partial resync: drop the link, write meanwhile, measure what the replica receives to catch up.
@@ -85,8 +86,8 @@ for kind in redis basalt; do
   p2=$(free_port); ARGS="--replicaof 127.0.0.1 $pm" start "$kind" "$p2" "${pin1[@]}"; wait_ping "$p2"; wait_link "$p2"
   lagfile="$(mktemp)"
   ( while true; do
-      m=$(field "$pm" replication master_repl_offset)
-      for p in "$p1" "$p2"; do s=$(field "$p" replication slave_repl_offset); [ -n "$m" ] && [ -n "$s" ] && echo $((m - s)); done
+      # Replica first, master second: the master's offset is then never older than the replica's.
+      for p in "$p1" "$p2"; do s=$(field "$p" replication slave_repl_offset); m=$(field "$pm" replication master_repl_offset); [ -n "$m" ] && [ -n "$s" ] && echo $((m - s)); done
       sleep 0.1
     done ) > "$lagfile" 2>/dev/null &
   sampler=$!

@@ -430,11 +430,9 @@ public sealed class ReplicaLink
         _end += n;
         LastIoMs = Environment.TickCount64;
         TransferLastIoMs = LastIoMs;
-        if (State == LinkState.Connected)
-        {
-            ReadOffset += n;
-            Interlocked.Add(ref _m.NetReplInputBytes, n);
-        }
+        // Every byte from the master counts, the snapshot transfer included (as Redis's stat_net_repl_input_bytes).
+        Interlocked.Add(ref _m.NetReplInputBytes, n);
+        if (State == LinkState.Connected) ReadOffset += n;
     }
 
     private async Task<string> ReadLineAsync()
