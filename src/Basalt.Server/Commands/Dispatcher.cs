@@ -124,9 +124,11 @@ public sealed class Dispatcher
             return;
         }
 
-        if (_server.Rdb.DenyWrites && ((def.Flags & CommandFlags.Write) != 0 || def.Name == "ping") && (client.Flags & ClientFlags.Master) == 0)
+        if ((_server.Rdb.DenyWrites || !_server.Aof.LastWriteOk && _server.Config.AppendOnly)
+            && ((def.Flags & CommandFlags.Write) != 0 || def.Name == "ping") && (client.Flags & ClientFlags.Master) == 0)
         {
-            Reject(client, Persistence.RdbPersistence.MisconfError, def);
+            // As Redis's writeCommandsDeniedByDiskError: RDB save errors first, then AOF write errors.
+            Reject(client, _server.Rdb.DenyWrites ? Persistence.RdbPersistence.MisconfError : "MISCONF Errors writing to the AOF file: " + _server.Aof.LastWriteError, def);
             FinishReply(client, replyStart);
             return;
         }

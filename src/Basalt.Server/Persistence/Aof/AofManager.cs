@@ -43,6 +43,9 @@ public sealed partial class AofManager : IPropagationSink
     public long CurrentSize;
     public long BaseSize;
     public bool LastWriteOk = true;
+
+    /// <summary>Why the last write failed (the MISCONF reply names it).</summary>
+    public string LastWriteError = "";
     public long DelayedFsync;
     public int BufferLength => _len;
     public bool FsyncPending => _fsyncInProgress != 0;
@@ -141,6 +144,13 @@ public sealed partial class AofManager : IPropagationSink
             {
                 if (LastWriteOk) Log.Warning($"Error writing to the AOF file: {ex.Message}");
                 LastWriteOk = false;
+                LastWriteError = ex.Message;
+                if (_fsyncAlways)
+                {
+                    // As Redis: with appendfsync always an acknowledged write may not be lost, so the server stops.
+                    Log.Warning("Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...");
+                    Environment.Exit(1);
+                }
                 return; // the buffer is kept and retried on the next flush
             }
             if (!LastWriteOk) Log.Warning("AOF write error looks solved, Redis can write again.");
