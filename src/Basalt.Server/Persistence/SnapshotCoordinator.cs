@@ -108,6 +108,7 @@ public sealed class SnapshotCoordinator
     public void BeforeCommand(CommandContext ctx, CommandDef def)
     {
         if (_job is null || !CommandMetadata.HasKeys(def) && def.Name != "move" && def.Name != "copy") return;
+        if (TrySimpleKeys(ctx, def)) return;
         var argv = new byte[ctx.Count][];
         for (int i = 0; i < argv.Length; i++) argv[i] = ctx.ArgBytes(i);
         var db = ctx.Db;
@@ -120,6 +121,23 @@ public sealed class SnapshotCoordinator
             for (int i = 3; i + 1 < argv.Length; i++)
                 if (System.Text.Ascii.EqualsIgnoreCase(argv[i], "db"u8) && TryDb(argv[i + 1], out var other)) PreWrite(other, argv[2]);
         }
+    }
+
+    /// <summary>
+    /// The common case without allocating: one key spec, an index start and a plain range (SET, HSET, LPUSH, DEL, MSET...).
+    /// </summary>
+    private bool TrySimpleKeys(CommandContext ctx, CommandDef def)
+    {
+        var specs = def.Info.KeySpecs;
+        if (specs.Length != 1) return false;
+        var s = specs[0];
+        if (s.BeginIndex <= 0 || s.IsKeyNum || s.RangeLimit != 0 || s.RangeKeyStep <= 0 || s.Flags.Length > 0 && Array.Exists(s.Flags, f => f is "not_key" or "incomplete" or "variable_flags"))
+            return false;
+        int first = s.BeginIndex;
+        int last = s.RangeLastKey >= 0 ? first + s.RangeLastKey : ctx.Count + s.RangeLastKey;
+        var db = ctx.Db;
+        for (int i = first; i <= last && i < ctx.Count; i += s.RangeKeyStep) PreWrite(db, ctx.Arg(i));
+        return true;
     }
 
     private bool TryDb(byte[] arg, out Database db)
