@@ -50,7 +50,7 @@ start_server() { # kind
 
 rps() { # redis-benchmark args... -> requests per second
   "${pin_client[@]}" redis-benchmark -p "$port" -n "$N" -c "$CLIENTS" -P "$PIPELINE" -q "$@" 2>/dev/null \
-    | tr '\r' '\n' | awk '/requests per second/ { for (i = 1; i <= NF; i++) if ($i ~ /^[0-9.]+$/) { v = $i; break } } END { print v }'
+    | tr '\r' '\n' | awk '/requests per second/ { for (i = 2; i <= NF; i++) if ($i == "requests") v = $(i - 1) } END { print v }'
 }
 
 subscribe() { # count

@@ -48,7 +48,7 @@ start() { # kind port pin... extra args
 wait_ping() { for _ in $(seq 1 3000); do [ "$(redis-cli -p "$1" ping 2>/dev/null)" = PONG ] && return 0; sleep 0.02; done; echo "no server on $1" >&2; exit 1; }
 wait_link() { for _ in $(seq 1 30000); do [ "$(field "$1" replication master_link_status)" = up ] && return 0; sleep 0.01; done; echo "link never up on $1" >&2; exit 1; }
 rps() { "${pin1[@]}" redis-benchmark -p "$1" -t set -r 100000 -n "$N" -c 50 -P 16 -q 2>/dev/null | tr '\r' '\n' \
-  | awk '/requests per second/ { for (i = 1; i <= NF; i++) if ($i ~ /^[0-9.]+$/) { v = $i; break } } END { print v }'; }
+  | awk '/requests per second/ { for (i = 2; i <= NF; i++) if ($i == "requests") v = $(i - 1) } END { print v }'; }
 
 for count in $COUNTS; do
   for kind in redis basalt; do
