@@ -123,9 +123,19 @@ public sealed class KeyTable<TValue>
         return index;
     }
 
-    private void Resize()
+    /// <summary>Grows the table once to hold <paramref name="count"/> entries (a loader that knows the size).</summary>
+    public void EnsureCapacity(int count)
     {
-        int newSize = _entries.Length * 2;
+        if (count <= _entries.Length) return;
+        int size = _entries.Length;
+        while (size < count) size <<= 1;
+        Resize(size);
+    }
+
+    private void Resize() => Resize(_entries.Length * 2);
+
+    private void Resize(int newSize)
+    {
         Array.Resize(ref _entries, newSize);
         _buckets = new int[newSize];
         for (int i = 0; i < _highWater; i++)

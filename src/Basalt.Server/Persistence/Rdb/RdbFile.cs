@@ -126,7 +126,10 @@ public static class RdbFile
                     db = dbs[(int)dbid];
                     continue;
                 case RdbConstants.OpResizeDb:
-                    i.ReadLength(); i.ReadLength(); // sizing hints only
+                    // Sizing hints: growing once up front saves the rehashes of doubling through a big load.
+                    ulong dbKeys = i.ReadLength(), dbExpires = i.ReadLength();
+                    db.Keys.EnsureCapacity((int)Math.Min(dbKeys, 1UL << 26) + db.Keys.Count);
+                    db.Expires.EnsureCapacity((int)Math.Min(dbExpires, 1UL << 26) + db.Expires.Count);
                     continue;
                 case RdbConstants.OpAux:
                     var k = Latin1.GetString(i.ReadString());
@@ -193,6 +196,7 @@ public static class RdbFile
     /// <summary>IDLE/FREQ as Redis applies them: the frequency under an LFU policy, otherwise the idle time.</summary>
     public static void ApplyAccessInfo(Database db, ReadOnlySpan<byte> key, long idleSeconds, int freq)
     {
+        if (idleSeconds < 0 && freq < 0) return;
         int idx = db.Keys.IndexOf(key);
         if (idx < 0) return;
         if (KeyAccess.Lfu)
