@@ -133,7 +133,7 @@ public sealed partial class Sentinel
     private static bool? YesNo(string s) => s.ToLowerInvariant() switch { "yes" => true, "no" => false, _ => null };
 
     public static bool IsExecutable(string path) =>
-        File.Exists(path) && (File.GetUnixFileMode(path) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0;
+        File.Exists(path) && !OperatingSystem.IsWindows() && (File.GetUnixFileMode(path) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0;
 
     public SentinelInstance CreateMaster(string name, string ip, int port, int quorum)
     {
