@@ -165,3 +165,46 @@ public class SentinelCommandTests
         }
     }
 }
+
+/// <summary>SENTINEL FAILOVER without agreement, with the notification and client reconfiguration scripts.</summary>
+public class SentinelForcedFailoverTests
+{
+    [Fact]
+    public void ForcedFailover_RunsScripts_AndSwitchesMaster()
+    {
+        var dir = Directory.CreateTempSubdirectory("sentinel-scripts-").FullName;
+        string notify = Path.Combine(dir, "notify.sh"), reconf = Path.Combine(dir, "reconf.sh");
+        File.WriteAllText(notify, $"#!/bin/sh\necho \"$@\" >> {dir}/notify.log\n");
+        File.WriteAllText(reconf, $"#!/bin/sh\necho \"$@\" >> {dir}/reconf.log\n");
+        File.SetUnixFileMode(notify, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.SetUnixFileMode(reconf, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        try
+        {
+            using var g = new SentinelGroup(redisServers: false, redisSentinels: [false], quorum: 1,
+                extraConf: $"sentinel notification-script {Name} {notify}\nsentinel client-reconfig-script {Name} {reconf}\n");
+            g.WaitDiscovery(TimeSpan.FromSeconds(40));
+            var s = g.Sentinels[0];
+            using var ev = new EventLog(s);
+            // Right after discovery the replicas may have no INFO yet: NOGOODSLAVE until they do.
+            Tools.WaitUntil(() => Call(s, "SENTINEL", "FAILOVER", Name).Text == "OK", TimeSpan.FromSeconds(30), "a replica to promote");
+            Assert.Equal("INPROG Failover already in progress", Call(s, "SENTINEL", "FAILOVER", Name).Text);
+            Tools.WaitUntil(() => ev.Has("+switch-master"), TimeSpan.FromSeconds(60), "+switch-master\n" + ev.Dump());
+            int newPort = g.MasterPortSeenBy(s);
+            Assert.Contains(newPort, g.Replicas.Select(r => r.Port));
+            Assert.True(ev.Has("+elected-leader"), ev.Dump());
+            Assert.True(ev.Has("+promoted-slave"), ev.Dump());
+            Assert.True(ev.Has("+failover-end"), ev.Dump());
+            // The old master is still alive: it is turned into a replica of the promoted one.
+            Tools.WaitUntil(() =>
+            {
+                var role = Call(g.Master, "ROLE").Items!;
+                return role[0].Text == "slave" && role[2].Integer == newPort;
+            }, TimeSpan.FromSeconds(60), "old master follows the new one");
+            Tools.WaitUntil(() => File.Exists(Path.Combine(dir, "reconf.log")) && File.Exists(Path.Combine(dir, "notify.log"))
+                && File.ReadAllText(Path.Combine(dir, "notify.log")).Contains("+switch-master"), TimeSpan.FromSeconds(20), "scripts ran");
+            Assert.Contains($"{Name} leader start 127.0.0.1 {g.Master.Port} 127.0.0.1 {newPort}", File.ReadAllText(Path.Combine(dir, "reconf.log")));
+            Assert.Contains($"+switch-master {Name} 127.0.0.1 {g.Master.Port} 127.0.0.1 {newPort}", File.ReadAllText(Path.Combine(dir, "notify.log")));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+}
