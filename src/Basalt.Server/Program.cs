@@ -20,7 +20,10 @@ namespace Basalt.Server
 
         public static int Run(string[] args)
         {
-            var parsed = CommandLine.Parse(args);
+            // Sentinel mode as redis-server: --sentinel anywhere, or started as basalt-sentinel.
+            bool sentinelMode = args.Contains("--sentinel") || Environment.GetEnvironmentVariable("BASALT_SENTINEL") == "1";
+            if (sentinelMode) args = args.Where(a => a != "--sentinel").ToArray();
+            var parsed = CommandLine.Parse(args, sentinelMode);
             if (parsed.ExitCode is int code) return code;
             var config = parsed.Config!;
 
@@ -50,17 +53,26 @@ namespace Basalt.Server
             // up can rely on both (a signal sent right after the first PONG must still shut down cleanly).
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => OnSignal(ctx, server, "SIGTERM"));
             using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => OnSignal(ctx, server, "SIGINT"));
-            try
+            if (sentinelMode)
             {
-                // AOF when appendonly is yes (the RDB file is ignored then, as in Redis), else the RDB file.
-                if (!Basalt.Server.Persistence.Aof.AofLoader.TryLoad(server) && !server.Rdb.LoadAtStartup()) return 1;
-                server.Aof.OpenOnStartup();
+                Log.Role = 'X';
+                Commands.SentinelCommands.Install(server.Commands);
+                if (!SentinelMode.Sentinel.Start(server)) return 1;
             }
-            catch (Basalt.Server.Persistence.Aof.AofFatalException) { return 1; }
+            else
+            {
+                try
+                {
+                    // AOF when appendonly is yes (the RDB file is ignored then, as in Redis), else the RDB file.
+                    if (!Basalt.Server.Persistence.Aof.AofLoader.TryLoad(server) && !server.Rdb.LoadAtStartup()) return 1;
+                    server.Aof.OpenOnStartup();
+                }
+                catch (Basalt.Server.Persistence.Aof.AofFatalException) { return 1; }
+            }
             Shutdown.BeforeExit += s =>
             {
                 // SIGTERM/SIGINT: the final save when save points are configured (SHUTDOWN decided already otherwise).
-                if (s.ShutdownSaveHandled || s.Config.SavePoints.Count == 0) return true;
+                if (sentinelMode || s.ShutdownSaveHandled || s.Config.SavePoints.Count == 0) return true;
                 lock (s.ExecLock)
                 {
                     if (s.Rdb.BgsaveInProgress) s.Snapshot.Cancel();
@@ -82,14 +94,14 @@ namespace Basalt.Server
                 if (!string.IsNullOrEmpty(config.PidFile)) try { File.Delete(config.PidFile); } catch { }
                 return 1;
             }
-            Log.Notice($"Running mode=standalone, port={config.Port}.");
+            Log.Notice($"Running mode={(sentinelMode ? "sentinel" : "standalone")}, port={config.Port}.");
             Log.Warning("Server initialized");
             var cron = new ServerCron(server);
             cron.Tick += s => s.Dispatcher.Introspection.CronTick();
             cron.Tick += s => { lock (s.ExecLock) s.Rdb.Cron(); };
             cron.Tick += s => s.Aof.Cron();
             cron.Start();
-            server.Replicator.Start(cron);
+            if (!sentinelMode) server.Replicator.Start(cron);
             Log.Notice("Ready to accept connections");
 
             int exit = server.ShutdownRequested.Task.GetAwaiter().GetResult();

@@ -81,6 +81,9 @@ public sealed class CommandTable
 
     public CommandDef? Find(string name) => _byName.GetValueOrDefault(name);
 
+    /// <summary>Drops a command (sentinel mode keeps only its own set).</summary>
+    public bool Remove(string name) => _byName.Remove(name);
+
     /// <summary>Finds a command by its name as received (any case), without allocating.</summary>
     public CommandDef? Find(ReadOnlySpan<byte> name)
     {

@@ -117,7 +117,7 @@ public static class ConnectionCommands
         r.WriteBulk("version"u8); r.WriteBulk(ServerMain.RedisVersion);
         r.WriteBulk("proto"u8); r.WriteInteger(ver);
         r.WriteBulk("id"u8); r.WriteInteger(ctx.Client.Id);
-        r.WriteBulk("mode"u8); r.WriteBulk("standalone"u8);
+        r.WriteBulk("mode"u8); r.WriteBulk(ctx.Server.Config.SentinelMode ? "sentinel"u8 : "standalone"u8);
         r.WriteBulk("role"u8); r.WriteBulk("master"u8);
         r.WriteBulk("modules"u8); r.WriteArrayHeader(0);
     }

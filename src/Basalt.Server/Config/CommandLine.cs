@@ -10,7 +10,7 @@ public static class CommandLine
 {
     public sealed record Result(ServerConfig? Config, string? ConfigFile, int? ExitCode);
 
-    public static Result Parse(string[] args)
+    public static Result Parse(string[] args, bool sentinel = false)
     {
         if (args.Length == 1 && (args[0] is "-v" or "--version"))
         {
@@ -55,6 +55,13 @@ public static class CommandLine
         }
 
         var config = new ServerConfig();
+        if (sentinel)
+        {
+            // Sentinel defaults, before the file so it can override them.
+            config.SentinelMode = true;
+            config.SetRaw("port", "26379");
+            config.SetRaw("protected-mode", "no");
+        }
         try
         {
             var text = new StringBuilder();

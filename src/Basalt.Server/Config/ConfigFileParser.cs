@@ -45,6 +45,7 @@ public sealed class ConfigFileParser
             var argv = SplitArgs(line);
             if (argv is null) Fail(n + 1, line, "Unbalanced quotes in configuration line");
             if (argv!.Count == 0) continue;
+            if (_config.SentinelMode && argv[0].Equals("sentinel", StringComparison.OrdinalIgnoreCase)) { _config.SentinelDirectives.Add((n + 1, line, argv.Skip(1).ToArray())); continue; }
             string? err = Apply(argv[0].ToLowerInvariant(), argv.Skip(1).ToArray());
             if (err is not null) Fail(n + 1, line, err);
         }

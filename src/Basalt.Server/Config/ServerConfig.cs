@@ -26,6 +26,10 @@ public sealed class ServerConfig
     /// <summary>user lines of the file (ACL rules as written), for the ACL subsystem.</summary>
     public List<string[]> UserDirectives { get; } = new();
 
+    /// <summary>Sentinel mode (--sentinel): "sentinel ..." lines are queued here (line number, text, arguments).</summary>
+    public bool SentinelMode { get; set; }
+    public List<(int Line, string Text, string[] Args)> SentinelDirectives { get; } = new();
+
     // Typed views, refreshed whenever a value changes.
     public int Port { get; private set; }
     public string[] BindAddresses { get; private set; } = [];

@@ -41,11 +41,18 @@ public sealed class ServerProcess : IDisposable
         return port;
     }
 
-    private ServerProcess(bool redis, string[] extraArgs, string? configFile)
+    private ServerProcess(bool redis, string[] extraArgs, string? configFile, int port = 0, string? sentinelConf = null)
     {
         IsRedis = redis;
-        Port = FreePort();
+        Port = port != 0 ? port : FreePort();
         Dir = Directory.CreateTempSubdirectory(redis ? "redis-" : "basalt-").FullName;
+        if (sentinelConf is not null)
+        {
+            // Sentinel mode: a writable sentinel.conf in the temp dir; the sentinel rewrites it.
+            configFile = Path.Combine(Dir, "sentinel.conf");
+            File.WriteAllText(configFile, $"port {Port}\nbind 127.0.0.1\ndir \"{Dir}\"\n" + sentinelConf);
+            extraArgs = [.. extraArgs, "--sentinel"];
+        }
         var psi = new ProcessStartInfo
         {
             FileName = redis ? "redis-server" : Path.Combine(RepoRoot, "bin", "basalt-server"),
@@ -55,8 +62,11 @@ public sealed class ServerProcess : IDisposable
             UseShellExecute = false,
         };
         if (configFile is not null) psi.ArgumentList.Add(configFile);
-        foreach (var a in new[] { "--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--dir", Dir }) psi.ArgumentList.Add(a);
-        if (redis) { psi.ArgumentList.Add("--appendonly"); psi.ArgumentList.Add("no"); }
+        if (sentinelConf is null)
+        {
+            foreach (var a in new[] { "--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--dir", Dir }) psi.ArgumentList.Add(a);
+            if (redis) { psi.ArgumentList.Add("--appendonly"); psi.ArgumentList.Add("no"); }
+        }
         foreach (var a in extraArgs) psi.ArgumentList.Add(a);
         for (int i = 0; i + 1 < extraArgs.Length; i++)
         {
@@ -74,6 +84,14 @@ public sealed class ServerProcess : IDisposable
     public static ServerProcess StartBasalt(params string[] args) => new(false, args, null);
     public static ServerProcess StartBasaltWithConfig(string configFile, params string[] args) => new(false, args, configFile);
     public static ServerProcess StartRedis(params string[] args) => new(true, args, null);
+    /// <summary>A server on a given port (restarting an instance at its old address).</summary>
+    public static ServerProcess StartOnPort(bool redis, int port, params string[] args) => new(redis, args, null, port);
+    /// <summary>A sentinel (Basalt or redis-server --sentinel) with <paramref name="conf"/> after its port/bind/dir lines.</summary>
+    public static ServerProcess StartSentinel(bool redis, string conf, int port = 0) => new(redis, [], null, port, conf);
+    /// <summary>A sentinel started from an existing config file (a restart), on a given port.</summary>
+    public static ServerProcess StartSentinelFromFile(bool redis, string configFile, int port) => new(redis, ["--sentinel"], configFile, port);
+    /// <summary>The sentinel's config file (sentinel mode).</summary>
+    public string ConfigPath => Path.Combine(Dir, "sentinel.conf");
 
     public string Output { get { lock (_output) return _output.ToString(); } }
 
