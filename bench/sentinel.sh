@@ -2,13 +2,18 @@
 # Failover timings, Basalt vs real Redis Sentinel, same settings: 1 master + 2 replicas, 3 sentinels,
 # quorum 2, down-after-milliseconds 2000, failover-timeout 10000. Measures, from kill -9 of the master:
 # +odown, +switch-master (as seen by the first sentinel) and the first successful SET through a client that asks
-# the sentinels for the master (retrying every 10 ms). Usage: bench/sentinel.sh [runs=1]
+# the sentinels for the master (retrying every 10 ms). Also the acknowledged writes lost: a writer INCRs a counter
+# on the master until the kill and remembers the last acknowledged value; after the failover the counter on the new
+# master is read. "async" = plain replication; "safe" = master with min-replicas-to-write 1 and every INCR followed by
+# WAIT 1 100 (a write counts as acknowledged only when WAIT saw a replica take it).
+# Results also go to docs/BENCHMARKS.md between the "bench:sentinel" markers (NODOC=1 skips).
+# Usage: bench/sentinel.sh [runs=1]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 runs="${1:-1}"
 dotnet build "$root/src/Basalt.Server/Basalt.Server.csproj" -c Release -o "$root/artifacts/server" -nologo -v quiet >/dev/null
 exec /usr/bin/python3 - "$root" "$runs" <<'PY'
-import os, signal, subprocess, sys, tempfile, time, socket
+import os, signal, subprocess, sys, tempfile, time, socket, threading, re
 import redis
 root, runs = sys.argv[1], int(sys.argv[2])
 
@@ -23,7 +28,7 @@ def wait_ping(port, t=60):
         except Exception: time.sleep(0.05)
     raise SystemExit(f"port {port} not ready")
 
-def run(impl):
+def run(impl, safe):
     d = tempfile.mkdtemp(prefix=f"bench-sentinel-{impl}-")
     server = ["redis-server"] if impl == "redis" else [f"{root}/bin/basalt-server"]
     procs = []
@@ -31,7 +36,8 @@ def run(impl):
         p = subprocess.Popen(server + args, cwd=d, stdout=open(f"{d}/{log}", "w"), stderr=subprocess.STDOUT)
         procs.append(p); return p
     mp = free_port()
-    master = start(["--port", str(mp), "--save", "", "--appendonly", "no"], "m.log")
+    extra = ["--min-replicas-to-write", "1", "--min-replicas-max-lag", "10"] if safe else []
+    master = start(["--port", str(mp), "--save", "", "--appendonly", "no"] + extra, "m.log")
     wait_ping(mp)
     for i in range(2):
         rp = free_port(); start(["--port", str(rp), "--save", "", "--appendonly", "no", "--replicaof", "127.0.0.1", str(mp)], f"r{i}.log"); wait_ping(rp)
@@ -53,7 +59,20 @@ def run(impl):
             time.sleep(0.1)
         time.sleep(1)
         ps = s0.pubsub(); ps.subscribe("+odown", "+switch-master"); ps.get_message(timeout=1); ps.get_message(timeout=1)
+        acked = [0]; stop = threading.Event()
+        def writer():
+            c = redis.Redis(port=mp, socket_timeout=2)
+            while not stop.is_set():
+                try:
+                    v = c.incr("counter")
+                    if safe and c.execute_command("WAIT", 1, 100) < 1: continue
+                    acked[0] = v
+                except Exception:
+                    return
+        w = threading.Thread(target=writer, daemon=True); w.start()
+        time.sleep(2)
         os.kill(master.pid, signal.SIGKILL); t0 = time.monotonic()
+        stop.set(); w.join(5)
         odown = switch = write = None
         sentinels = [redis.Redis(port=p, socket_timeout=0.5) for p in sports]
         while time.monotonic() - t0 < 90 and (odown is None or switch is None or write is None):
@@ -67,17 +86,38 @@ def run(impl):
                         host, port = s.execute_command("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "m")
                         if int(port) != mp and redis.Redis(port=int(port), socket_timeout=0.5).set("bench", "1"):
                             write = time.monotonic() - t0
+                            newport = int(port)
                         break
                     except Exception: pass
-        return odown, switch, write
+        have = int(redis.Redis(port=newport, socket_timeout=2).get("counter") or 0) if write is not None else 0
+        return odown, switch, write, acked[0], max(0, acked[0] - have)
     finally:
         for p in procs:
             if p.poll() is None: p.kill()
             p.wait()
 
 fmt = lambda v: "-" if v is None else f"{v:.2f}s"
-for impl in ("basalt", "redis"):
+rows = []
+for mode in ("async", "safe"):
     for r in range(runs):
-        o, s, w = run(impl)
-        print(f"{impl:7s} run {r+1}: +odown {fmt(o)}  +switch-master {fmt(s)}  first write {fmt(w)}", flush=True)
+        for impl in (("basalt", "redis") if r % 2 == 0 else ("redis", "basalt")):
+            o, s, w, acked, lost = run(impl, mode == "safe")
+            rows.append((impl, mode, o, s, w, acked, lost))
+            print(f"{impl:7s} {mode:5s} run {r+1}: +odown {fmt(o)}  +switch-master {fmt(s)}  first write {fmt(w)}  acked {acked} lost {lost}", flush=True)
+lines = ["down-after-milliseconds 2000, quorum 2, 3 sentinels, 1 master + 2 replicas; times from kill -9 of the master.", "",
+         "| server | replication | +odown | +switch-master | first write on new master | acknowledged writes | acknowledged writes lost |",
+         "|---|---|---|---|---|---|---|"]
+for impl, mode, o, s, w, acked, lost in rows:
+    lines.append(f"| {'Redis 7.0' if impl == 'redis' else 'Basalt'} | {mode} | {fmt(o)} | {fmt(s)} | {fmt(w)} | {acked} | {lost} |")
+table = "\n".join(lines) + "\n"
+print(table)
+if not os.environ.get("NODOC"):
+    path = f"{root}/docs/BENCHMARKS.md"
+    doc = open(path).read()
+    block = "<!-- bench:sentinel:start -->\n" + table + "<!-- bench:sentinel:end -->"
+    if "<!-- bench:sentinel:start -->" in doc:
+        doc = re.sub(r"<!-- bench:sentinel:start -->.*?<!-- bench:sentinel:end -->", lambda m: block, doc, flags=re.S)
+    else:
+        doc = doc.rstrip("\n") + "\n\n## Sentinel failover (bench/sentinel.sh)\n\n" + block + "\n"
+    open(path, "w").write(doc)
 PY
