@@ -158,13 +158,33 @@ public sealed class ReplicaLink
 
         string id;
         long offset;
+        bool failover;
         lock (_server.ExecLock)
         {
             (id, offset) = CanPsync ? (_m.ReplId, _m.MasterReplOffset + 1) : ("?", -1L);
+            failover = _m.FailoverInProgress;
         }
         if (id != "?") Log.Notice($"Trying a partial resynchronization (request {id}:{offset}).");
-        Send(Encode("PSYNC", id, ReplicationManager.Fmt(offset)));
-        do reply = await ReadLineAsync().ConfigureAwait(false); while (reply.Length == 0); // newlines keep the link alive
+        // A master handing over to this replica asks it to promote itself (FAILOVER).
+        Send(failover ? Encode("PSYNC", id, ReplicationManager.Fmt(offset), "FAILOVER") : Encode("PSYNC", id, ReplicationManager.Fmt(offset)));
+        try
+        {
+            do reply = await ReadLineAsync().ConfigureAwait(false); while (reply.Length == 0); // newlines keep the link alive
+        }
+        catch when (failover)
+        {
+            lock (_server.ExecLock) if (!_stopped) _m.FailoverPsyncAnswered(false);
+            throw;
+        }
+        if (failover)
+        {
+            lock (_server.ExecLock)
+            {
+                if (_stopped) return;
+                _m.FailoverPsyncAnswered(reply.StartsWith("+CONTINUE", StringComparison.Ordinal) || reply.StartsWith("+FULLRESYNC", StringComparison.Ordinal));
+                if (_stopped) return;
+            }
+        }
         if (reply.StartsWith("+FULLRESYNC", StringComparison.Ordinal))
         {
             var parts = reply.Split(' ');

@@ -60,7 +60,7 @@ public sealed partial class ReplicationManager
         {
             b.Field("slave" + Fmt(i++), $"ip={r.Ip},port={Fmt(r.ListeningPort)},state={StateName(r.State)},offset={Fmt(r.AckOffset)},lag={Fmt((now - r.AckTimeMs) / 1000)}");
         }
-        b.Field("master_failover_state", "no-failover");
+        b.Field("master_failover_state", FailoverStateName);
         b.Field("master_replid", ReplId);
         b.Field("master_replid2", ReplId2);
         b.Field("master_repl_offset", MasterReplOffset);

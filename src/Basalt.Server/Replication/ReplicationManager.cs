@@ -221,6 +221,7 @@ public sealed partial class ReplicationManager : IPropagationSink
                 r.AckTimeMs = Environment.TickCount64;
                 if (r.StartStreamOnAck && r.State == ReplicaSyncState.Online) StartStream(r);
                 ServeWaiters();
+                UpdateFailover();
                 return;
             }
             else if (ctx.ArgIs(j, "getack"u8))
@@ -246,6 +247,12 @@ public sealed partial class ReplicationManager : IPropagationSink
     {
         var c = ctx.Client;
         if (c.Has(ClientFlags.Replica)) return;
+        if (psync && !HandleFailoverPsync(ctx)) return;
+        if (Failover != FailoverState.None)
+        {
+            ctx.Reply.WriteError("NOMASTERLINK Can't SYNC while failing over");
+            return;
+        }
         if (IsReplica && !Link!.Connected)
         {
             ctx.Reply.WriteError("NOMASTERLINK Can't SYNC while not connected with my master");
@@ -420,11 +427,12 @@ public sealed partial class ReplicationManager : IPropagationSink
         {
             Link?.CronCheck();
             MaybeStartDelayedSync();
+            UpdateFailover();
             long now = Environment.TickCount64;
             if (now - _lastSecondMs < 1000) return;
             _lastSecondMs = now;
             Link?.SendAck();
-            if (!IsReplica && _replicas.Count > 0 && (now - _lastPingMs) / 1000 >= _server.Config.GetInt64("repl-ping-replica-period"))
+            if (!IsReplica && _replicas.Count > 0 && Failover == FailoverState.None && (now - _lastPingMs) / 1000 >= _server.Config.GetInt64("repl-ping-replica-period"))
             {
                 _lastPingMs = now;
                 FeedStream(PingFrame);
