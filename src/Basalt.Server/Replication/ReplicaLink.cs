@@ -21,7 +21,6 @@ public sealed class ReplicaLink
     private byte[] _buf = new byte[64 * 1024];
     private int _start, _end;
     private ArgRef[] _args = new ArgRef[16];
-    private int _lastMasterDb;
 
     public ReplicaLink(ReplicationManager m, RedisServer server, string host, int port, bool canPsync)
     {
@@ -39,6 +38,8 @@ public sealed class ReplicaLink
     /// <summary>Our dataset continues the history of <see cref="ReplicationManager.ReplId"/>: PSYNC can ask to continue it.</summary>
     public bool CanPsync { get; private set; }
     public Client? MasterClient { get; private set; }
+    /// <summary>The master stream's db when the link went down (or as saved in the RDB): a partial resync continues in it.</summary>
+    public int LastMasterDb { get; set; }
     public long LastIoMs { get; private set; } = Environment.TickCount64;
     /// <summary>When the link went down (tick ms), 0 when it never was up.</summary>
     public long DownSinceMs { get; private set; }
@@ -113,7 +114,7 @@ public sealed class ReplicaLink
         var mc = MasterClient;
         if (mc is null) return;
         MasterClient = null;
-        _lastMasterDb = mc.DbIndex;
+        LastMasterDb = mc.DbIndex;
         _server.Clients.Remove(mc);
         _server.ClientClosed?.Invoke(mc);
     }
@@ -206,7 +207,7 @@ public sealed class ReplicaLink
                     _m.DisconnectReplicas();
                 }
                 _m.EnsureBacklog();
-                Attach(_lastMasterDb);
+                Attach(LastMasterDb);
             }
             Log.Notice("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
         }
