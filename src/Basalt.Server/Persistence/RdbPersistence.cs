@@ -50,7 +50,7 @@ public sealed class RdbPersistence
         {
             using (var fs = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
             {
-                var format = new RdbSnapshotFormat(fs, _server);
+                var format = new RdbSnapshotFormat(fs, _server, _server.Replicator.SaveInfoAux());
                 _server.Snapshot.RunBlocking(format);
                 fs.Flush(flushToDisk: true);
             }
@@ -94,7 +94,7 @@ public sealed class RdbPersistence
         var target = new FileTarget(this, fs, temp, final);
         _dirtyAtBgsaveStart = _server.Dirty;
         _lastBgsaveTryUnix = NowUnix;
-        if (!_server.Snapshot.TryStart(s => new RdbSnapshotFormat(s, _server), target, out var error))
+        if (!_server.Snapshot.TryStart(s => new RdbSnapshotFormat(s, _server, _server.Replicator.SaveInfoAux()), target, out var error))
         {
             fs.Dispose();
             try { File.Delete(temp); } catch { }
@@ -160,7 +160,7 @@ public sealed class RdbPersistence
         try
         {
             using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-            var result = RdbFile.Load(fs, _server, new RdbLoadOptions { KeepExpired = false });
+            var result = RdbFile.Load(fs, _server, new RdbLoadOptions { KeepExpired = _server.Config.Get("replicaof").Length > 0 } /* a replica waits for its master's DELs */);
             LastLoadKeysLoaded = result.KeysLoaded;
             LastLoadKeysExpired = result.ExpiredSkipped;
             LoadedAux = result.Aux;

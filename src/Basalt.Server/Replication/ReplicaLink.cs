@@ -21,7 +21,6 @@ public sealed class ReplicaLink
     private byte[] _buf = new byte[64 * 1024];
     private int _start, _end;
     private ArgRef[] _args = new ArgRef[16];
-    private int _lastMasterDb;
 
     public ReplicaLink(ReplicationManager m, RedisServer server, string host, int port, bool canPsync)
     {
@@ -39,6 +38,8 @@ public sealed class ReplicaLink
     /// <summary>Our dataset continues the history of <see cref="ReplicationManager.ReplId"/>: PSYNC can ask to continue it.</summary>
     public bool CanPsync { get; private set; }
     public Client? MasterClient { get; private set; }
+    /// <summary>The master stream's db when the link went down (or as saved in the RDB): a partial resync continues in it.</summary>
+    public int LastMasterDb { get; set; }
     public long LastIoMs { get; private set; } = Environment.TickCount64;
     /// <summary>When the link went down (tick ms), 0 when it never was up.</summary>
     public long DownSinceMs { get; private set; }
@@ -113,7 +114,7 @@ public sealed class ReplicaLink
         var mc = MasterClient;
         if (mc is null) return;
         MasterClient = null;
-        _lastMasterDb = mc.DbIndex;
+        LastMasterDb = mc.DbIndex;
         _server.Clients.Remove(mc);
         _server.ClientClosed?.Invoke(mc);
     }
@@ -158,13 +159,33 @@ public sealed class ReplicaLink
 
         string id;
         long offset;
+        bool failover;
         lock (_server.ExecLock)
         {
             (id, offset) = CanPsync ? (_m.ReplId, _m.MasterReplOffset + 1) : ("?", -1L);
+            failover = _m.FailoverInProgress;
         }
         if (id != "?") Log.Notice($"Trying a partial resynchronization (request {id}:{offset}).");
-        Send(Encode("PSYNC", id, ReplicationManager.Fmt(offset)));
-        do reply = await ReadLineAsync().ConfigureAwait(false); while (reply.Length == 0); // newlines keep the link alive
+        // A master handing over to this replica asks it to promote itself (FAILOVER).
+        Send(failover ? Encode("PSYNC", id, ReplicationManager.Fmt(offset), "FAILOVER") : Encode("PSYNC", id, ReplicationManager.Fmt(offset)));
+        try
+        {
+            do reply = await ReadLineAsync().ConfigureAwait(false); while (reply.Length == 0); // newlines keep the link alive
+        }
+        catch when (failover)
+        {
+            lock (_server.ExecLock) if (!_stopped) _m.FailoverPsyncAnswered(false);
+            throw;
+        }
+        if (failover)
+        {
+            lock (_server.ExecLock)
+            {
+                if (_stopped) return;
+                _m.FailoverPsyncAnswered(reply.StartsWith("+CONTINUE", StringComparison.Ordinal) || reply.StartsWith("+FULLRESYNC", StringComparison.Ordinal));
+                if (_stopped) return;
+            }
+        }
         if (reply.StartsWith("+FULLRESYNC", StringComparison.Ordinal))
         {
             var parts = reply.Split(' ');
@@ -186,7 +207,7 @@ public sealed class ReplicaLink
                     _m.DisconnectReplicas();
                 }
                 _m.EnsureBacklog();
-                Attach(_lastMasterDb);
+                Attach(LastMasterDb);
             }
             Log.Notice("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
         }

@@ -60,7 +60,7 @@ public sealed partial class ReplicationManager
         {
             b.Field("slave" + Fmt(i++), $"ip={r.Ip},port={Fmt(r.ListeningPort)},state={StateName(r.State)},offset={Fmt(r.AckOffset)},lag={Fmt((now - r.AckTimeMs) / 1000)}");
         }
-        b.Field("master_failover_state", "no-failover");
+        b.Field("master_failover_state", FailoverStateName);
         b.Field("master_replid", ReplId);
         b.Field("master_replid2", ReplId2);
         b.Field("master_repl_offset", MasterReplOffset);
@@ -180,10 +180,15 @@ public sealed partial class ReplicationManager
     {
         cron.Tick += _ => Cron();
         var spec = _server.Config.Get("replicaof");
-        if (spec.Length == 0) return;
         var parts = spec.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        if (parts.Length != 2 || !int.TryParse(parts[1], out int port)) return;
-        lock (_server.ExecLock) SetMaster(parts[0], port, canPsync: false);
+        bool replica = parts.Length == 2 && int.TryParse(parts[1], out _);
+        lock (_server.ExecLock)
+        {
+            bool resumed = RestoreFromRdb(replica);
+            if (!replica) return;
+            SetMaster(parts[0], int.Parse(parts[1]), canPsync: resumed);
+            if (resumed) Link!.LastMasterDb = _restoredDb;
+        }
     }
 
     internal void EnsureBacklog() => CreateBacklog();

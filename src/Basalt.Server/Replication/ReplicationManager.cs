@@ -24,6 +24,8 @@ public sealed class ReplicaState
     public bool StartStreamOnAck;
     /// <summary>The snapshot goes to it EOF-marked straight from memory (diskless) rather than from a file.</summary>
     public bool EofTransfer;
+    /// <summary>When its output went over the soft limit (0: it is not).</summary>
+    public long SoftLimitSinceMs;
     /// <summary>When it started waiting for a snapshot (repl-diskless-sync-delay).</summary>
     public long WaitSinceMs;
 
@@ -101,14 +103,50 @@ public sealed partial class ReplicationManager : IPropagationSink
     {
         if (_backlog is null) return;
         _backlog.Append(data);
+        List<ReplicaState>? over = null;
         for (int i = 0; i < _replicas.Count; i++)
         {
             var r = _replicas[i];
-            if (r.Pending is not null) { r.Pending.WriteRaw(data); continue; }
-            if (r.State != ReplicaSyncState.Online) continue; // waiting for a snapshot taken later
-            r.Client.Out.WriteRaw(data);
-            r.Client.WakeWriter();
+            if (r.Pending is not null) r.Pending.WriteRaw(data);
+            else if (r.State != ReplicaSyncState.Online) continue; // waiting for a snapshot taken later
+            else
+            {
+                r.Client.Out.WriteRaw(data);
+                r.Client.WakeWriter();
+            }
+            if (OverOutputLimit(r)) (over ??= new()).Add(r);
         }
+        if (over is not null) foreach (var r in over) CloseForOutputLimit(r);
+    }
+
+    /// <summary>
+    /// client-output-buffer-limit replica: unsent stream bytes (held ones included) above the hard limit, or above
+    /// the soft limit for longer than its seconds.
+    /// </summary>
+    private bool OverOutputLimit(ReplicaState r)
+    {
+        var limit = _server.Config.OutputBufferLimits.Replica;
+        if (limit.Hard == 0 && limit.Soft == 0) return false;
+        // While a snapshot is on its way the output holds RDB bytes, which do not count (only the held stream does).
+        long used = r.Pending?.Length ?? (r.State == ReplicaSyncState.Online ? r.Client.PendingOutputBytes : 0);
+        if (limit.Hard > 0 && used >= limit.Hard) return true;
+        if (limit.Soft > 0 && used >= limit.Soft)
+        {
+            long now = Environment.TickCount64;
+            if (r.SoftLimitSinceMs == 0) { r.SoftLimitSinceMs = now; return false; }
+            return now - r.SoftLimitSinceMs > limit.SoftSeconds * 1000;
+        }
+        r.SoftLimitSinceMs = 0;
+        return false;
+    }
+
+    private void CloseForOutputLimit(ReplicaState r)
+    {
+        if (r.Client.Has(ClientFlags.CloseAsap)) return;
+        var sb = new System.Text.StringBuilder();
+        Introspection.ClientInfo.Append(sb, r.Client, null);
+        Log.Warning($"Client {sb} scheduled to be closed ASAP for overcoming of output buffer limits.");
+        Close(r);
     }
 
     private static readonly byte[] PingFrame = "*1\r\n$4\r\nping\r\n"u8.ToArray();
@@ -221,6 +259,7 @@ public sealed partial class ReplicationManager : IPropagationSink
                 r.AckTimeMs = Environment.TickCount64;
                 if (r.StartStreamOnAck && r.State == ReplicaSyncState.Online) StartStream(r);
                 ServeWaiters();
+                UpdateFailover();
                 return;
             }
             else if (ctx.ArgIs(j, "getack"u8))
@@ -246,6 +285,12 @@ public sealed partial class ReplicationManager : IPropagationSink
     {
         var c = ctx.Client;
         if (c.Has(ClientFlags.Replica)) return;
+        if (psync && !HandleFailoverPsync(ctx)) return;
+        if (Failover != FailoverState.None)
+        {
+            ctx.Reply.WriteError("NOMASTERLINK Can't SYNC while failing over");
+            return;
+        }
         if (IsReplica && !Link!.Connected)
         {
             ctx.Reply.WriteError("NOMASTERLINK Can't SYNC while not connected with my master");
@@ -420,11 +465,12 @@ public sealed partial class ReplicationManager : IPropagationSink
         {
             Link?.CronCheck();
             MaybeStartDelayedSync();
+            UpdateFailover();
             long now = Environment.TickCount64;
             if (now - _lastSecondMs < 1000) return;
             _lastSecondMs = now;
             Link?.SendAck();
-            if (!IsReplica && _replicas.Count > 0 && (now - _lastPingMs) / 1000 >= _server.Config.GetInt64("repl-ping-replica-period"))
+            if (!IsReplica && _replicas.Count > 0 && Failover == FailoverState.None && (now - _lastPingMs) / 1000 >= _server.Config.GetInt64("repl-ping-replica-period"))
             {
                 _lastPingMs = now;
                 FeedStream(PingFrame);
@@ -438,6 +484,7 @@ public sealed partial class ReplicationManager : IPropagationSink
                     r.Client.Out.WriteRaw("\n"u8);
                     r.Client.WakeWriter();
                 }
+                if (OverOutputLimit(r)) { CloseForOutputLimit(r); continue; }
                 if (r.State == ReplicaSyncState.Online && !r.PrePsync && now - r.AckTimeMs > timeoutMs)
                 {
                     Log.Warning($"Disconnecting timedout replica (streaming sync): {r.Ip}:{r.ListeningPort}");
