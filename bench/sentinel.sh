@@ -39,8 +39,15 @@ def run(impl, safe):
     extra = ["--min-replicas-to-write", "1", "--min-replicas-max-lag", "10"] if safe else []
     master = start(["--port", str(mp), "--save", "", "--appendonly", "no"] + extra, "m.log")
     wait_ping(mp)
+    rports = []
     for i in range(2):
-        rp = free_port(); start(["--port", str(rp), "--save", "", "--appendonly", "no", "--replicaof", "127.0.0.1", str(mp)], f"r{i}.log"); wait_ping(rp)
+        rp = free_port(); rports.append(rp)
+        start(["--port", str(rp), "--save", "", "--appendonly", "no", "--replicaof", "127.0.0.1", str(mp)], f"r{i}.log"); wait_ping(rp)
+    # Both replicas must have finished their first sync (diskless sync waits repl-diskless-sync-delay, 5 s by default).
+    end = time.time() + 60
+    while time.time() < end and not all(
+            redis.Redis(port=p, socket_timeout=1).info("replication").get("master_link_status") == "up" for p in rports):
+        time.sleep(0.1)
     sports = []
     for i in range(3):
         sp = free_port(); sports.append(sp)

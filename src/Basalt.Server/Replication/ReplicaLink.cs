@@ -284,6 +284,7 @@ public sealed class ReplicaLink
                 _m.ResetHistory(masterId, masterOffset);
                 CanPsync = true;
                 Attach(0);
+                KeepOrDropSyncFile(path);
             }
             Log.Notice("MASTER <-> REPLICA sync: Finished with success");
         }
@@ -294,6 +295,22 @@ public sealed class ReplicaLink
         }
         // After an EOF-marked transfer the master starts the stream on our first ACK.
         SendAck();
+    }
+
+    /// <summary>
+    /// As Redis: the received snapshot becomes the replica's dump file, unless rdb-del-sync-files is set and the
+    /// replica persists nothing itself (no save points, no AOF), in which case it is removed.
+    /// </summary>
+    private void KeepOrDropSyncFile(string path)
+    {
+        var cfg = _server.Config;
+        if (cfg.GetBool("rdb-del-sync-files") && cfg.SavePoints.Count == 0 && !cfg.AppendOnly)
+        {
+            Log.Notice("Removing the RDB file used only for SYNC");
+            return; // the finally block deletes it
+        }
+        try { File.Move(path, _server.Rdb.FilePath, overwrite: true); }
+        catch (Exception ex) { Log.Warning("Failed keeping the RDB file received from the master: " + ex.Message); }
     }
 
     private async Task ReceiveCountedAsync(Stream file, long size)
