@@ -23,6 +23,7 @@ public sealed class RedisServer
         Rdb = new Persistence.RdbPersistence(this);
         Aof = new Persistence.Aof.AofManager(this);
         Dispatcher = new Dispatcher(this);
+        Dispatcher.Evictor.Sync(); // LRU vs LFU key stamps are needed before anything is loaded
         // Keys removed without a command (expiry, eviction) reach AOF and replicas as DELs, in order.
         Dispatcher.Evictor.KeyEvicted += (db, key) => { if (Propagator.Active) Propagator.PropagateDeletion(db.Index, key, unlink: Config.GetBool("lazyfree-lazy-eviction")); };
         Databases = new Database[Math.Max(1, config.Databases)];

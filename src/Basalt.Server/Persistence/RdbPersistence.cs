@@ -157,6 +157,8 @@ public sealed class RdbPersistence
     public bool LoadFile(string path)
     {
         var sw = Stopwatch.StartNew();
+        _server.Dispatcher.Evictor.Sync(); // LRU or LFU decides how IDLE/FREQ records apply
+
         try
         {
             using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);

@@ -54,8 +54,15 @@ public sealed class RdbSnapshotFormat : ISnapshotFormat
         RdbFile.WriteResizeDb(_out, (ulong)keys, (ulong)expires);
     }
 
-    public void Entry(ReadOnlySpan<byte> key, object value, long expireAtMs) =>
-        RdbFile.WriteEntry(_out, key, value, expireAtMs, -1, -1);
+    /// <summary>As Redis: IDLE under an LRU maxmemory-policy, FREQ under an LFU one, nothing otherwise.</summary>
+    public void Entry(ReadOnlySpan<byte> key, object value, long expireAtMs, uint accessStamp)
+    {
+        string policy = _server.Config.MaxMemoryPolicy;
+        int idle = -1, freq = -1;
+        if (policy.EndsWith("-lru", StringComparison.Ordinal)) idle = (int)Math.Min(Keyspace.LruClock.IdleSeconds(accessStamp), int.MaxValue);
+        else if (policy.EndsWith("-lfu", StringComparison.Ordinal)) freq = Eviction.LfuCounter.Decayed(accessStamp);
+        RdbFile.WriteEntry(_out, key, value, expireAtMs, idle, freq);
+    }
 
     public void End() => RdbFile.WriteFooter(_out, _server.Config.RdbChecksum);
 

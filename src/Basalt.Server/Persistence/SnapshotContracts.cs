@@ -10,7 +10,8 @@ public interface ISnapshotFormat
 {
     void Begin();
     void SelectDb(int db, long keys, long expires);
-    void Entry(ReadOnlySpan<byte> key, object value, long expireAtMs);
+    /// <summary>One key; <paramref name="accessStamp"/> is its LRU clock or LFU counter field (KeyTable meta).</summary>
+    void Entry(ReadOnlySpan<byte> key, object value, long expireAtMs, uint accessStamp);
     void End();
     /// <summary>Pushes internally buffered bytes to the stream (the snapshot thread then takes them).</summary>
     void Flush();

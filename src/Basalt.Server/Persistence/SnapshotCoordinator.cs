@@ -91,7 +91,7 @@ public sealed class SnapshotCoordinator
             {
                 if (!keys.IsUsed(i)) continue;
                 var key = keys.KeyAt(i);
-                format.Entry(key, keys.ValueAt(i), db.Expires.Count > 0 && db.Expires.TryGetValue(key, out long at) ? at : -1);
+                format.Entry(key, keys.ValueAt(i), db.Expires.Count > 0 && db.Expires.TryGetValue(key, out long at) ? at : -1, keys.LruAt(i));
             }
         }
         format.End();
@@ -175,7 +175,7 @@ public sealed class SnapshotCoordinator
         }
         var key = t.Keys.KeyAt(index);
         long expire = t.Expires.Count > 0 && t.Expires.TryGetValue(key, out long at) ? at : -1;
-        job.Format.Entry(key, t.Keys.ValueAt(index), expire);
+        job.Format.Entry(key, t.Keys.ValueAt(index), expire, t.Keys.LruAt(index));
         t.MarkDone(index);
     }
 

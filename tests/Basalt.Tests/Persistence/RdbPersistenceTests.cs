@@ -234,4 +234,31 @@ public class RdbPersistenceTests
         using var rc = r.Connect();
         Assert.Equal("hi redis", rc.Call("FCALL", "hello", "0", "redis").Text);
     }
+
+    [Theory]
+    [InlineData("allkeys-lru")]
+    [InlineData("allkeys-lfu")]
+    public void Lru_idle_time_and_lfu_frequency_are_saved_as_redis_saves_them(string policy)
+    {
+        var dir = NewDir();
+        bool lfu = policy.EndsWith("lfu");
+        using (var a = ServerProcess.StartBasalt("--enable-debug-command", "yes", "--dir", dir, "--maxmemory-policy", policy))
+        using (var c = a.Connect())
+        {
+            c.Call("SET", "src", "v");
+            var payload = c.Call("DUMP", "src").Bytes!;
+            Assert.Equal("OK", c.Call("RESTORE", "k", "0", payload, lfu ? "FREQ" : "IDLETIME", lfu ? "100" : "5000").Text);
+            Assert.Equal("OK", c.Call("SAVE").Text);
+        }
+        var rdir = NewDir();
+        File.Copy(Path.Combine(dir, "dump.rdb"), Path.Combine(rdir, "dump.rdb"));
+        using var b = ServerProcess.StartBasalt("--enable-debug-command", "yes", "--dir", dir, "--maxmemory-policy", policy);
+        using var r = ServerProcess.StartRedis("--dir", rdir, "--maxmemory-policy", policy);
+        foreach (var s in new[] { b, r })
+        {
+            using var c = s.Connect();
+            if (lfu) Assert.Equal(100, c.Call("OBJECT", "FREQ", "k").Integer);
+            else Assert.InRange(c.Call("OBJECT", "IDLETIME", "k").Integer, 5000, 5100);
+        }
+    }
 }

@@ -19,7 +19,7 @@ public class SnapshotCoordinatorTests
 
         public void Begin() => Began = true;
         public void SelectDb(int db, long keys, long expires) => _db = db;
-        public void Entry(ReadOnlySpan<byte> key, object value, long expireAtMs)
+        public void Entry(ReadOnlySpan<byte> key, object value, long expireAtMs, uint accessStamp)
         {
             var k = (_db, Encoding.UTF8.GetString(key));
             if (!Entries.TryAdd(k, Render(value, expireAtMs))) Errors.Add($"duplicate {k}");

@@ -34,7 +34,7 @@ public sealed class AofRewriteFormat : ISnapshotFormat
         _w.WriteRaw(Replication.PropagationFrames.Select(db));
     }
 
-    public void Entry(ReadOnlySpan<byte> key, object value, long expireAtMs)
+    public void Entry(ReadOnlySpan<byte> key, object value, long expireAtMs, uint accessStamp)
     {
         if (expireAtMs != -1 && expireAtMs < Keyspace.Database.NowMs) return; // already expired: Redis's rewrite skips it
         switch (value)
