@@ -9,22 +9,17 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+. "$root/bench/lib.sh"
 
 ROUNDS="${ROUNDS:-3}"
 N="${N:-100000}"
 CLIENTS="${CLIENTS:-50}"
 PIPELINE="${PIPELINE:-1}"
-PY="$(command -v python3)"
 out="$root/bench/out"
 mkdir -p "$out"
 tsv="$out/messaging.tsv"
 : > "$tsv"
 
-free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-pin_server=(); pin_client=()
-if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
-  pin_server=(taskset -c 0); pin_client=(taskset -c 1)
-fi
 dotnet build src/Basalt.Server/Basalt.Server.csproj -c Release -o artifacts/server -nologo -v quiet >/dev/null
 
 server_pid=""; subs=()
@@ -104,16 +99,4 @@ open(md, 'w').write("\n".join(lines) + "\n")
 print("\n".join(lines))
 EOF
 
-if [ -z "${NODOC:-}" ]; then
-  "$PY" - "$out/messaging.md" "$root/docs/BENCHMARKS.md" <<'EOF'
-import sys, re
-table = open(sys.argv[1]).read()
-doc = open(sys.argv[2]).read()
-block = "<!-- bench:messaging:start -->\n" + table + "<!-- bench:messaging:end -->"
-if "<!-- bench:messaging:start -->" in doc:
-    doc = re.sub(r"<!-- bench:messaging:start -->.*?<!-- bench:messaging:end -->", lambda m: block, doc, flags=re.S)
-else:
-    doc = doc.rstrip("\n") + "\n\n## PUBLISH and EVALSHA (bench/messaging.sh)\n\n" + block + "\n"
-open(sys.argv[2], 'w').write(doc)
-EOF
-fi
+if [ -z "${NODOC:-}" ]; then update_doc_block messaging "PUBLISH and EVALSHA (bench/messaging.sh)" "$out/messaging.md"; fi

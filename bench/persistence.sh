@@ -15,19 +15,14 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+. "$root/bench/lib.sh"
 
 COUNTS="${COUNTS:-1000000 5000000}"
-PY="$(command -v python3)"
 out="$root/bench/out"
 mkdir -p "$out"
 tsv="$out/persistence.tsv"
 : > "$tsv"
 
-free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-pin_server=(); pin_client=()
-if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
-  pin_server=(taskset -c 0); pin_client=(taskset -c 1)
-fi
 dotnet build src/Basalt.Server/Basalt.Server.csproj -c Release -o artifacts/server -nologo -v quiet >/dev/null
 
 server_pid=""; bench_pid=""; dir=""
@@ -142,16 +137,4 @@ open(sys.argv[2], 'w').write("\n".join(lines) + "\n")
 print("\n".join(lines))
 EOF
 
-if [ -z "${NODOC:-}" ]; then
-  "$PY" - "$out/persistence.md" "$root/docs/BENCHMARKS.md" <<'EOF'
-import sys, re
-table = open(sys.argv[1]).read()
-doc = open(sys.argv[2]).read()
-block = "<!-- bench:persistence:start -->\n" + table + "<!-- bench:persistence:end -->"
-if "<!-- bench:persistence:start -->" in doc:
-    doc = re.sub(r"<!-- bench:persistence:start -->.*?<!-- bench:persistence:end -->", lambda m: block, doc, flags=re.S)
-else:
-    doc = doc.rstrip("\n") + "\n\n## Persistence (bench/persistence.sh)\n\n" + block + "\n"
-open(sys.argv[2], 'w').write(doc)
-EOF
-fi
+if [ -z "${NODOC:-}" ]; then update_doc_block persistence "Persistence (bench/persistence.sh)" "$out/persistence.md"; fi

@@ -12,18 +12,16 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+. "$root/bench/lib.sh"
 
 COUNTS="${COUNTS:-1000000 5000000}"
 N="${N:-300000}"
-PY="$(command -v python3)"
 out="$root/bench/out"
 mkdir -p "$out"
 tsv="$out/replication.tsv"
 : > "$tsv"
 
-free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-pin0=(); pin1=()
-if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then pin0=(taskset -c 0); pin1=(taskset -c 1); fi
+pin0=("${pin_server[@]}"); pin1=("${pin_client[@]}")
 dotnet build src/Basalt.Server/Basalt.Server.csproj -c Release -o artifacts/server -nologo -v quiet >/dev/null
 
 pids=(); dirs=()
@@ -125,16 +123,4 @@ open(md, 'w').write("\n".join(lines) + "\n")
 print("\n".join(lines))
 EOF
 
-if [ -z "${NODOC:-}" ]; then
-  "$PY" - "$out/replication.md" "$root/docs/BENCHMARKS.md" <<'EOF'
-import sys, re
-table = open(sys.argv[1]).read()
-doc = open(sys.argv[2]).read()
-block = "<!-- bench:replication:start -->\n" + table + "<!-- bench:replication:end -->"
-if "<!-- bench:replication:start -->" in doc:
-    doc = re.sub(r"<!-- bench:replication:start -->.*?<!-- bench:replication:end -->", lambda m: block, doc, flags=re.S)
-else:
-    doc = doc.rstrip("\n") + "\n\n## Replication (bench/replication.sh)\n\n" + block + "\n"
-open(sys.argv[2], 'w').write(doc)
-EOF
-fi
+if [ -z "${NODOC:-}" ]; then update_doc_block replication "Replication (bench/replication.sh)" "$out/replication.md"; fi
