@@ -222,10 +222,7 @@ internal static class ReplyConverter
         if (t == TTable)
         {
             int m = lua_gettop(L);
-            long n = 0;
-            lua_pushnil(L);
-            while (lua_next(L, m) != 0) { n++; Pop(L, 1); }
-            w.WriteMapHeader(n);
+            w.WriteMapHeader(CountPairs(L, m));
             lua_pushnil(L);
             while (lua_next(L, m) != 0)
             {
@@ -241,10 +238,7 @@ internal static class ReplyConverter
         if (t == TTable)
         {
             int m = lua_gettop(L);
-            long n = 0;
-            lua_pushnil(L);
-            while (lua_next(L, m) != 0) { n++; Pop(L, 1); }
-            w.WriteSetHeader(n);
+            w.WriteSetHeader(CountPairs(L, m));
             lua_pushnil(L);
             while (lua_next(L, m) != 0)
             {
@@ -275,5 +269,14 @@ internal static class ReplyConverter
         var copy = s.ToArray();
         for (int i = 0; i < copy.Length; i++) if (copy[i] is (byte)'\r' or (byte)'\n') copy[i] = (byte)' ';
         return copy;
+    }
+
+    /// <summary>Number of key/value pairs in the table at <paramref name="index"/> (RESP3 map and set headers).</summary>
+    private static long CountPairs(IntPtr L, int index)
+    {
+        long n = 0;
+        lua_pushnil(L);
+        while (lua_next(L, index) != 0) { n++; Pop(L, 1); }
+        return n;
     }
 }
