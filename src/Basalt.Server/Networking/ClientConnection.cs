@@ -172,8 +172,9 @@ public sealed class ClientConnection
     {
         ref var a = ref _parser.ArgArray[argStart];
         if (a.Length < 4) return false;
-        byte c = (byte)(_recv[a.Offset] | 0x20);
-        if (c != 'e' && c != 'f') return false;
+        // eval, evalsha, eval_ro, evalsha_ro, fcall, fcall_ro: "ev" or "fc", so EXISTS/EXPIRE/FLUSHALL skip the lookup.
+        byte c = (byte)(_recv[a.Offset] | 0x20), c2 = (byte)(_recv[a.Offset + 1] | 0x20);
+        if (!(c == 'e' && c2 == 'v') && !(c == 'f' && c2 == 'c')) return false;
         var def = _server.Commands.Find(_recv.AsSpan(a.Offset, a.Length));
         return def is not null && def.Name is "eval" or "evalsha" or "eval_ro" or "evalsha_ro" or "fcall" or "fcall_ro";
     }

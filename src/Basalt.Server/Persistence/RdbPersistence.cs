@@ -181,15 +181,7 @@ public sealed class RdbPersistence
     public Dictionary<string, string>? LoadedAux { get; private set; }
 
     /// <summary>Flushes the directory entry after a rename, so the new file survives a crash.</summary>
-    private static void SyncDirectory(string file)
-    {
-        try
-        {
-            using var dir = new FileStream(Path.GetDirectoryName(file)!, FileMode.Open, FileAccess.Read);
-            dir.Flush(true);
-        }
-        catch { /* not every platform lets a directory be opened; the rename is still atomic */ }
-    }
+    private static void SyncDirectory(string file) => DurableFiles.FsyncDirectory(Path.GetDirectoryName(Path.GetFullPath(file))!);
 
     private sealed class FileTarget(RdbPersistence owner, FileStream fs, string temp, string final) : ISnapshotTarget
     {

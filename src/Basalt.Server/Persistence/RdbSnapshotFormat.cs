@@ -22,7 +22,13 @@ public sealed class RdbSnapshotFormat : ISnapshotFormat
         _server = server;
         _out = new RdbOutput(stream, server.Config.RdbCompression);
         _extraAux = extraAux ?? [];
+        string policy = server.Config.MaxMemoryPolicy;
+        _writeIdle = policy.EndsWith("-lru", StringComparison.Ordinal);
+        _writeFreq = policy.EndsWith("-lfu", StringComparison.Ordinal);
     }
+
+    // Decided once per snapshot, as Redis decides per save.
+    private readonly bool _writeIdle, _writeFreq;
 
     public long BytesWritten => _out.BytesWritten;
 
@@ -57,10 +63,9 @@ public sealed class RdbSnapshotFormat : ISnapshotFormat
     /// <summary>As Redis: IDLE under an LRU maxmemory-policy, FREQ under an LFU one, nothing otherwise.</summary>
     public void Entry(ReadOnlySpan<byte> key, object value, long expireAtMs, uint accessStamp)
     {
-        string policy = _server.Config.MaxMemoryPolicy;
         int idle = -1, freq = -1;
-        if (policy.EndsWith("-lru", StringComparison.Ordinal)) idle = (int)Math.Min(Keyspace.LruClock.IdleSeconds(accessStamp), int.MaxValue);
-        else if (policy.EndsWith("-lfu", StringComparison.Ordinal)) freq = Eviction.LfuCounter.Decayed(accessStamp);
+        if (_writeIdle) idle = (int)Math.Min(Keyspace.LruClock.IdleSeconds(accessStamp), int.MaxValue);
+        else if (_writeFreq) freq = Eviction.LfuCounter.Decayed(accessStamp);
         RdbFile.WriteEntry(_out, key, value, expireAtMs, idle, freq);
     }
 

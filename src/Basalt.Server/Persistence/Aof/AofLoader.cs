@@ -90,7 +90,7 @@ public static class AofLoader
         m.BaseSeq = 1;
         m.Persist(dir, fn);
         File.Move(old, Path.Combine(dir, fn), overwrite: true);
-        AofManifest.FsyncDirectory(dir);
+        DurableFiles.FsyncDirectory(dir);
         Log.Notice($"Successfully migrated an old-style AOF file ({fn}) into the AOF directory ({Path.GetFileName(dir)}).");
         return m;
     }

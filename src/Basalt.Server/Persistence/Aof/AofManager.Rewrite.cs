@@ -220,7 +220,7 @@ public sealed partial class AofManager
             }
             if (State != AofState.Off) m.MarkRewrittenIncrAsHistory(); // with the AOF off only the base is renewed
             m.Persist(dir, fn);
-            AofManifest.FsyncDirectory(dir);
+            DurableFiles.FsyncDirectory(dir);
             if (!Cfg.GetBool("aof-disable-auto-gc"))
             {
                 history.AddRange(m.History);
