@@ -122,6 +122,7 @@ public sealed class Evictor
         long max = _server.Config.MaxMemory;
         if (max <= 0 || _ignoreMaxmemory) return EvictionResult.Ok;
         long used = UsedForEviction();
+        if (_credit[1] + _credit[2] > Math.Max(max / EvictedGarbageFraction, MinGarbageBytes)) { CollectEvicted(); used = UsedForEviction(); }
         if (used > max && CollectGarbageIfWorthIt(used - max)) used = UsedForEviction();
         EvictionResult result;
         if (used <= max) result = EvictionResult.Ok;
@@ -154,6 +155,23 @@ public sealed class Evictor
         _allocGcCount = GC.CollectionCount(0);
         _allocatedAtGc = GC.GetTotalAllocatedBytes(false);
         return true;
+    }
+
+    // Evicted values that had been promoted stay on the heap until a gen1/gen2 collection, which the GC schedules by
+    // its own budgets (it lets gen2 grow to a multiple of its size): under a write flood the process would hold
+    // about twice maxmemory. Once the evicted bytes still waiting reach 1/EvictedGarbageFraction of the limit, one
+    // full blocking collection is induced; its cost follows the live heap (about maxmemory), paid once per
+    // maxmemory/EvictedGarbageFraction bytes evicted.
+    private const int EvictedGarbageFraction = 4;
+
+    private void CollectEvicted()
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        InducedCollectionTicks += Stopwatch.GetTimestamp() - t0;
+        InducedCollections++;
+        _allocGcCount = GC.CollectionCount(0);
+        _allocatedAtGc = GC.GetTotalAllocatedBytes(false);
     }
 
     private EvictionResult Evict(long toFree, long max)
