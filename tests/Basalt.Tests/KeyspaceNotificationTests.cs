@@ -150,7 +150,7 @@ public class KeyspaceNotificationTests : IClassFixture<DifferentialFixture>
     {
         var d = new TheoryData<string, string>();
         string[] families = ["generic", "strings", "lists", "hashes", "sets", "zsets", "streams", "bits-hll-geo", "misses"];
-        string[] flagSets = ["KEA", "Kg", "E$", "Ex", "KEn", "KEl", "Kh", "Es", "KEz", "Kt", "g$lshzxetdKE", "KEAm", "Km"];
+        string[] flagSets = ["KEA", "Kg", "E$", "Ex", "KEn", "KEl", "Kh", "Es", "KEz", "Kt", "g$lshzxetdKE", "KEAm", "Km", "KEAn", "g$lshzxetdKEn"];
         foreach (var fam in families)
             foreach (var flags in flagSets) d.Add(fam, flags);
         return d;

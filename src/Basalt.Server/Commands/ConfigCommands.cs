@@ -50,7 +50,7 @@ public static class ConfigCommands
         foreach (var name in order)
         {
             ctx.Reply.WriteBulk(name);
-            ctx.Reply.WriteBulk(config.Get(matches[name].Name));
+            ctx.Reply.WriteBulk(config.Display(matches[name].Name));
         }
     }
 

@@ -50,7 +50,7 @@ public static class ConfigRewrite
         var appended = new List<string>();
         foreach (var d in ConfigDirectives.All)
         {
-            string value = config.Get(d.Name);
+            string value = config.Display(d.Name);
             var newLines = Format(d, value).ToList();
             bool force = value != d.Default || d.Name == "dir";
             if (positions.TryGetValue(d.Name, out var at))

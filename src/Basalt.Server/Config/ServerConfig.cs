@@ -102,6 +102,14 @@ public sealed class ServerConfig
     /// <summary>Every directive (primary names) with its current value.</summary>
     public IEnumerable<KeyValuePair<string, string>> Values => _values;
 
+    /// <summary>A value as CONFIG GET / CONFIG REWRITE show it (differs from <see cref="Get"/> only where Redis hides part of it).</summary>
+    public string Display(string name)
+    {
+        string canonical = ConfigDirectives.Canonical(name);
+        string value = Get(canonical);
+        return canonical == "notify-keyspace-events" ? SpecialDirectives.DisplayNotifyKeyspaceEvents(value) : value;
+    }
+
     public string Get(string name) => _values.TryGetValue(ConfigDirectives.Canonical(name), out var v) ? v : "";
 
     public bool Contains(string name) => _values.ContainsKey(ConfigDirectives.Canonical(name));

@@ -132,6 +132,10 @@ public static class SpecialDirectives
     // Keyspace notification classes, in the order Redis renders them.
     private const string EventClasses = "g$lshzxetdn";
 
+    /// <summary>The notify-keyspace-events value as CONFIG GET and CONFIG REWRITE show it ("AKEn" shows as "AKE").</summary>
+    public static string DisplayNotifyKeyspaceEvents(string stored) =>
+        stored.Length > 0 && stored[0] == 'A' && stored[^1] == 'n' ? stored[..^1] : stored;
+
     public static string? ParseNotifyKeyspaceEvents(string[] args, string current, out string normalized)
     {
         normalized = current;
@@ -161,6 +165,8 @@ public static class SpecialDirectives
         if (k) sb.Append('K');
         if (e) sb.Append('E');
         if (m) sb.Append('m');
+        // Redis does not show n next to A but keeps emitting `new` events: stored last, hidden by DisplayNotifyKeyspaceEvents.
+        if (all && seen.Contains('n')) sb.Append('n');
         normalized = sb.ToString();
         return null;
     }
