@@ -41,25 +41,8 @@ public static class GeoCommands
         return false;
     }
 
-    /// <summary>
-    /// strtod-based parsing as Redis's getDoubleFromObject: also refuses overflow to ±inf (unless spelled "inf")
-    /// and underflow to zero (ERANGE).
-    /// </summary>
-    internal static bool TryParseDouble(ReadOnlySpan<byte> s, out double v)
-    {
-        if (!RespNumbers.TryParseDouble(s, out v)) return false;
-        if (double.IsInfinity(v))
-        {
-            foreach (byte c in s) if (c is (byte)'i' or (byte)'I') return true;
-            return false;
-        }
-        if (v == 0)
-        {
-            int e = s.IndexOfAny((byte)'e', (byte)'E');
-            foreach (byte c in e < 0 ? s : s[..e]) if (c is >= (byte)'1' and <= (byte)'9') return false;
-        }
-        return true;
-    }
+    /// <summary>Coordinates and radii parse as Redis's getDoubleFromObject, like scores (hex floats included, ERANGE refused).</summary>
+    internal static bool TryParseDouble(ReadOnlySpan<byte> s, out double v) => Types.ZNumbers.TryParseScore(s, out v);
 
     internal static bool DoubleOrReply(CommandContext ctx, int i, string error, out double v)
     {
