@@ -135,7 +135,7 @@ public static class DebugCommands
         var db = ctx.Db;
         int i = db.Keys.IndexOf(ctx.Arg(2)); // like Redis: logically expired keys are still shown
         if (i < 0) { ctx.Reply.WriteError(Errors.NoSuchKey); return; }
-        var value = db.Keys.ValueAt(i);
+        var value = Types.GrowableString.Plain(db.Keys.ValueAt(i));
         uint lru = db.Keys.LruAt(i);
         long address = 0x7f0000000000L | ((long)System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(value) << 4);
         string line = $"Value at:0x{address:x} refcount:{ObjectCommand.RefCountOf(ctx, value)} encoding:{ValueTypes.Encoding(value)} " +

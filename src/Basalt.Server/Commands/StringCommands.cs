@@ -1,4 +1,6 @@
+using System.Runtime.CompilerServices;
 using Basalt.Protocol;
+using Basalt.Server.Types;
 using Basalt.Server.Keyspace;
 using static Basalt.Server.Commands.CommandFlags;
 
@@ -298,23 +300,35 @@ public static class StringCommands
     {
         var key = ctx.Arg(1);
         var add = ctx.Arg(2);
-        if (!TryGetStringForWrite(ctx, key, out var old)) return;
         var db = ctx.Db;
+        ref object slot = ref db.LookupSlotForGrowth(key);
         long total;
-        if (old is null)
+        if (Unsafe.IsNullRef(ref slot))
         {
             db.Set(key, add.ToArray());
             total = add.Length;
         }
-        else
+        else if (slot is GrowableString g)
+        {
+            if (!CheckStringLength(ctx, g.Length, add.Length)) return;
+            int at = g.Length;
+            g.EnsureLength(at + (long)add.Length);
+            add.CopyTo(g.Buffer.AsSpan(at));
+            db.KeyModified?.Invoke(db, key);
+            total = g.Length;
+        }
+        else if (slot is byte[] old)
         {
             if (!CheckStringLength(ctx, old.Length, add.Length)) return;
-            var grown = new byte[old.Length + add.Length];
-            old.CopyTo(grown, 0);
-            add.CopyTo(grown.AsSpan(old.Length));
-            db.Set(key, grown, keepTtl: true);
+            // A string that is appended to gets spare room, so the next appends do not copy it again.
+            var grown = new GrowableString(old, GrowableString.GreedyCapacity(old.Length + (long)add.Length));
+            grown.EnsureLength(old.Length + (long)add.Length);
+            add.CopyTo(grown.Buffer.AsSpan(old.Length));
+            slot = grown;
+            db.KeyModified?.Invoke(db, key);
             total = grown.Length;
         }
+        else { ctx.WrongType(); return; }
         Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.String, "append", key);
         ctx.Server.Dirty++;
         ctx.Reply.WriteInteger(total);
@@ -347,30 +361,41 @@ public static class StringCommands
         if (offset < 0) { ctx.Reply.WriteError("ERR offset is out of range"); return; }
         var key = ctx.Arg(1);
         var value = ctx.Arg(3);
-        if (!TryGetStringForWrite(ctx, key, out var old)) return;
         var db = ctx.Db;
+        ref object slot = ref db.LookupSlotForGrowth(key);
+        bool exists = !Unsafe.IsNullRef(ref slot);
+        if (exists && slot is not byte[] and not GrowableString) { ctx.WrongType(); return; }
+        long length = !exists ? 0 : slot is GrowableString gs ? gs.Length : ((byte[])slot).Length;
         if (value.Length == 0)
         {
-            ctx.Reply.WriteInteger(old?.Length ?? 0);
+            ctx.Reply.WriteInteger(length);
             return;
         }
         if (!CheckStringLength(ctx, offset, value.Length)) return;
         long needed = offset + value.Length;
-        if (old is not null && needed <= old.Length)
+        if (!exists)
+        {
+            var created = new byte[needed];
+            value.CopyTo(created.AsSpan((int)offset));
+            db.Set(key, created, keepTtl: true);
+            length = needed;
+        }
+        else if (slot is byte[] old && needed <= old.Length)
         {
             value.CopyTo(old.AsSpan((int)offset));
             db.KeyModified?.Invoke(db, key);
         }
         else
         {
-            var grown = new byte[needed];
-            old?.CopyTo(grown, 0);
-            value.CopyTo(grown.AsSpan((int)offset));
-            db.Set(key, grown, keepTtl: true);
-            old = grown;
+            // Growing an existing string: keep spare room, as Redis's sds does, so repeated growth is not quadratic.
+            if (slot is not GrowableString g) slot = g = new GrowableString((byte[])slot, GrowableString.GreedyCapacity(needed));
+            g.EnsureLength(needed);
+            value.CopyTo(g.Buffer.AsSpan((int)offset));
+            db.KeyModified?.Invoke(db, key);
+            length = g.Length;
         }
         Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.String, "setrange", key);
         ctx.Server.Dirty++;
-        ctx.Reply.WriteInteger(old.Length);
+        ctx.Reply.WriteInteger(length);
     }
 }

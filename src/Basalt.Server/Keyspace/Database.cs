@@ -58,7 +58,26 @@ public sealed class Database
             return null;
         }
         if (touch) Keys.Touch(i);
-        return Keys.ValueAt(i);
+        ref object value = ref Keys.ValueAt(i);
+        if (value is Types.GrowableString g) value = g.ToArray(); // readers only ever see exact byte[] strings
+        return value;
+    }
+
+    /// <summary>
+    /// APPEND/SETRANGE: like <see cref="Lookup"/> but returns the slot, where a string may be kept as a
+    /// <see cref="Types.GrowableString"/>; null-ref when the key does not exist (or has just expired).
+    /// </summary>
+    public ref object LookupSlotForGrowth(ReadOnlySpan<byte> key)
+    {
+        int i = Keys.IndexOf(key);
+        if (i < 0) return ref Unsafe.NullRef<object>();
+        if (Expires.Count > 0 && !ApplyingMasterStream && IsExpired(key))
+        {
+            if (ExpireOnRead) ExpireKey(key);
+            return ref Unsafe.NullRef<object>();
+        }
+        Keys.Touch(i);
+        return ref Keys.ValueAt(i);
     }
 
     public bool Exists(ReadOnlySpan<byte> key) => Lookup(key, touch: false) is not null;

@@ -83,6 +83,9 @@ public class AofTests
         for (int i = 0; i < 80; i++) c.Call("HSET", "hash", "f" + i, "v" + i);
         c.Call("SET", "str", "hello");
         c.Call("SET", "num", "12345");
+        // Strings grown by APPEND/SETRANGE are kept with spare room: the rewrite must write only the value.
+        for (int i = 0; i < 50; i++) c.Call("APPEND", "appended", "chunk" + i);
+        c.Call("SETRANGE", "grown", "100", "end");
         c.Call("SET", "ttl", "x", "EX", "100000");
         c.Call("XADD", "stream", "1-1", "a", "1");
         c.Call("XADD", "stream", "2-1", "b", "2");

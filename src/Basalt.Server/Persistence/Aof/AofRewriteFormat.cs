@@ -45,6 +45,12 @@ public sealed class AofRewriteFormat : ISnapshotFormat
                 _w.WriteBulk(key);
                 _w.WriteBulk(s);
                 break;
+            case GrowableString g:
+                _w.WriteArrayHeader(3);
+                _w.WriteBulk("SET"u8);
+                _w.WriteBulk(key);
+                _w.WriteBulk(g.Span);
+                break;
             case RedisList l: WriteList(key, l); break;
             case RedisSet set: WriteSet(key, set); break;
             case RedisSortedSet z: WriteZSet(key, z); break;

@@ -12,7 +12,9 @@ public sealed class RdbInput
 {
     // Largest single allocation we make without seeing the bytes first (streams of unknown length read in chunks).
     private const int ChunkLimit = 1 << 20;
-    private const long MaxStringLength = 512L * 1024 * 1024;
+    // Not proto-max-bulk-len: SETBIT/BITFIELD/SETRANGE may end a string a few bytes past 512 MB, and Redis saves and
+    // loads such values; only what an array can hold is refused.
+    private const long MaxStringLength = 0x7FFFFFC7; // Array.MaxLength
 
     private readonly Stream? _src;
     private byte[] _buf;

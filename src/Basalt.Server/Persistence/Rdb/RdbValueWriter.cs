@@ -23,6 +23,7 @@ public static class RdbValueWriter
         switch (value)
         {
             case byte[] s: o.WriteString(s); break;
+            case GrowableString g: o.WriteString(g.Span); break;
             case RedisList l: WriteList(o, l); break;
             case RedisHash h: WriteHash(o, h); break;
             case RedisSet s: WriteSet(o, s); break;
@@ -35,7 +36,7 @@ public static class RdbValueWriter
     /// <summary>The RDB type byte <see cref="Write"/> uses for <paramref name="value"/>.</summary>
     public static byte TypeOf(object value) => value switch
     {
-        byte[] => RdbConstants.TypeString,
+        byte[] or GrowableString => RdbConstants.TypeString,
         RedisList => RdbConstants.TypeListQuicklist2,
         RedisHash h => h.IsListpack ? RdbConstants.TypeHashListpack : RdbConstants.TypeHash,
         RedisSet s => s.IsIntset ? RdbConstants.TypeSetIntset : RdbConstants.TypeSet,
