@@ -7,7 +7,14 @@ namespace Basalt.Server.Replication;
 /// <summary>INFO replication, ROLE, REPLICAOF.</summary>
 public sealed partial class ReplicationManager
 {
-    public long NetReplInputBytes;
+    /// <summary>Bytes read from our master (snapshot included) and written to our replicas (INFO total_net_repl_*).</summary>
+    public long NetReplInputBytes, NetReplOutputBytes;
+
+    /// <summary>A snapshot from our master being loaded (INFO loading / async_loading, -LOADING).</summary>
+    public DatasetLoading Loading { get; } = new();
+
+    /// <summary>INFO memory mem_replication_backlog: the backlog's ring, allocated whole.</summary>
+    public long BacklogMemory => _backlog?.Size ?? 0;
 
     private static string StateName(ReplicaSyncState s) => s switch
     {
