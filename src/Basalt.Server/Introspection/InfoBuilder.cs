@@ -223,7 +223,7 @@ public sealed class InfoBuilder
         Field("mem_fragmentation_bytes", rss - used);
         Field("mem_not_counted_for_evict", _server.Dispatcher.Evictor.NotCountedForEvict?.Invoke() ?? 0);
         Field("mem_replication_backlog", _server.Replicator.BacklogMemory);
-        Field("mem_total_replication_buffers", 0);
+        Field("mem_total_replication_buffers", _server.Replicator.ReplicationBuffersMemory());
         Field("mem_clients_slaves", 0);
         Field("mem_clients_normal", clientsNormal);
         Field("mem_cluster_links", 0);

@@ -424,9 +424,9 @@ public sealed class ClientConnection
                     if (n <= 0) throw new SocketException((int)SocketError.ConnectionReset);
                     offset += n;
                     client.NetOutputBytes += n;
-                    // As Redis: what replicas receive counts as replication traffic, not as client output.
+                    Interlocked.Add(ref _server.Dispatcher.Introspection.NetOutputBytes, n);
+                    // As Redis: what replicas receive also counts as replication traffic.
                     if ((client.Flags & ClientFlags.Replica) != 0) Interlocked.Add(ref _server.Replicator.NetReplOutputBytes, n);
-                    else Interlocked.Add(ref _server.Dispatcher.Introspection.NetOutputBytes, n);
                     Interlocked.Increment(ref _server.Stats.TotalWritesProcessed);
                 }
                 buf.Reset();

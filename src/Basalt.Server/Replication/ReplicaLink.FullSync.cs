@@ -237,7 +237,7 @@ public sealed partial class ReplicaLink
         if (n <= 0) throw new IOException("connection closed by master");
         _end += n;
         LastIoMs = TransferLastIoMs = Environment.TickCount64;
-        Interlocked.Add(ref _m.NetReplInputBytes, n);
+        _m.CountReplInput(n);
     }
 
     /// <summary>

@@ -125,6 +125,7 @@ public sealed partial class ReplicaLink
         LastIoMs = Environment.TickCount64;
         _start = _end = 0;
         _streaming = false;
+        _countReplInput = false;
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = !_server.Config.GetBool("repl-disable-tcp-nodelay") };
         _socket = socket;
         using (var cts = new CancellationTokenSource(TimeSpan.FromSeconds(_server.Config.GetInt64("repl-timeout"))))
@@ -186,6 +187,9 @@ public sealed partial class ReplicaLink
                 if (_stopped) return;
             }
         }
+        // As Redis, replication traffic starts after the PSYNC reply: the handshake does not count.
+        _countReplInput = true;
+        _m.CountReplInput(_end - _start);
         if (reply.StartsWith("+FULLRESYNC", StringComparison.Ordinal))
         {
             var parts = reply.Split(' ');
@@ -333,6 +337,7 @@ public sealed partial class ReplicaLink
     }
 
     private bool _streaming; // buffer positions are managed by StreamAsync (unapplied MULTI bytes stay)
+    private bool _countReplInput; // past the handshake: received bytes are replication traffic
 
     private async Task ReceiveMoreAsync()
     {
@@ -352,8 +357,8 @@ public sealed partial class ReplicaLink
         _end += n;
         LastIoMs = Environment.TickCount64;
         TransferLastIoMs = LastIoMs;
-        // Every byte from the master counts, the snapshot transfer included (as Redis's stat_net_repl_input_bytes).
-        Interlocked.Add(ref _m.NetReplInputBytes, n);
+        // Every byte from the master after the handshake counts, the snapshot included (Redis's stat_net_repl_input_bytes).
+        if (_countReplInput) _m.CountReplInput(n);
         if (State == LinkState.Connected) ReadOffset += n;
     }
 
