@@ -141,6 +141,14 @@ public sealed class Dispatcher
             return;
         }
 
+        // A replica loading its master's snapshot: -LOADING for commands not flagged to run meanwhile.
+        if (_server.Replicator.Loading.Any && _server.Replicator.Loading.Check(def) is { } loadingError)
+        {
+            Reject(client, loadingError, def);
+            FinishReply(client, replyStart);
+            return;
+        }
+
         if ((client.Flags & ClientFlags.Multi) != 0 && !_inExec)
         {
             if ((def.Flags & CommandFlags.NoMulti) != 0)

@@ -222,8 +222,8 @@ public sealed class InfoBuilder
         Field2("mem_fragmentation_ratio", rss / (double)Math.Max(1, used));
         Field("mem_fragmentation_bytes", rss - used);
         Field("mem_not_counted_for_evict", _server.Dispatcher.Evictor.NotCountedForEvict?.Invoke() ?? 0);
-        Field("mem_replication_backlog", 0);
-        Field("mem_total_replication_buffers", 0);
+        Field("mem_replication_backlog", _server.Replicator.BacklogMemory);
+        Field("mem_total_replication_buffers", _server.Replicator.ReplicationBuffersMemory());
         Field("mem_clients_slaves", 0);
         Field("mem_clients_normal", clientsNormal);
         Field("mem_cluster_links", 0);
@@ -240,8 +240,8 @@ public sealed class InfoBuilder
     private void Persistence()
     {
         Header("Persistence");
-        Field("loading", 0);
-        Field("async_loading", 0);
+        Field("loading", _server.Replicator.Loading.Loading ? 1 : 0);
+        Field("async_loading", _server.Replicator.Loading.Async ? 1 : 0);
         Field("current_cow_peak", 0);
         Field("current_cow_size", 0);
         Field("current_cow_size_age", 0);
@@ -281,6 +281,7 @@ public sealed class InfoBuilder
             Field("aof_pending_bio_fsync", aof.FsyncPending ? 1 : 0);
             Field("aof_delayed_fsync", aof.DelayedFsync);
         }
+        _server.Replicator.Loading.WriteInfo(this);
     }
 
     private void Stats()
@@ -294,7 +295,7 @@ public sealed class InfoBuilder
         Field("total_net_input_bytes", Volatile.Read(ref state.NetInputBytes));
         Field("total_net_output_bytes", Volatile.Read(ref state.NetOutputBytes));
         Field("total_net_repl_input_bytes", Interlocked.Read(ref _server.Replicator.NetReplInputBytes));
-        Field("total_net_repl_output_bytes", 0);
+        Field("total_net_repl_output_bytes", Interlocked.Read(ref _server.Replicator.NetReplOutputBytes));
         Field2("instantaneous_input_kbps", state.InstantaneousInputKbps);
         Field2("instantaneous_output_kbps", state.InstantaneousOutputKbps);
         Field2("instantaneous_input_repl_kbps", 0);

@@ -425,6 +425,8 @@ public sealed class ClientConnection
                     offset += n;
                     client.NetOutputBytes += n;
                     Interlocked.Add(ref _server.Dispatcher.Introspection.NetOutputBytes, n);
+                    // As Redis: what replicas receive also counts as replication traffic.
+                    if ((client.Flags & ClientFlags.Replica) != 0) Interlocked.Add(ref _server.Replicator.NetReplOutputBytes, n);
                     Interlocked.Increment(ref _server.Stats.TotalWritesProcessed);
                 }
                 buf.Reset();

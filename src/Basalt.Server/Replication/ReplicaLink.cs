@@ -11,7 +11,7 @@ public enum LinkState { Connect, Connecting, Handshake, Transfer, Connected }
 /// full resync, then applies the stream through the dispatcher as the master client (no replies), forwarding the
 /// applied bytes to our own backlog and replicas. Reconnects until stopped (REPLICAOF NO ONE / another master).
 /// </summary>
-public sealed class ReplicaLink
+public sealed partial class ReplicaLink
 {
     private readonly ReplicationManager _m;
     private readonly RedisServer _server;
@@ -125,6 +125,7 @@ public sealed class ReplicaLink
         LastIoMs = Environment.TickCount64;
         _start = _end = 0;
         _streaming = false;
+        _countReplInput = false;
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = !_server.Config.GetBool("repl-disable-tcp-nodelay") };
         _socket = socket;
         using (var cts = new CancellationTokenSource(TimeSpan.FromSeconds(_server.Config.GetInt64("repl-timeout"))))
@@ -186,6 +187,9 @@ public sealed class ReplicaLink
                 if (_stopped) return;
             }
         }
+        // As Redis, replication traffic starts after the PSYNC reply: the handshake does not count.
+        _countReplInput = true;
+        _m.CountReplInput(_end - _start);
         if (reply.StartsWith("+FULLRESYNC", StringComparison.Ordinal))
         {
             var parts = reply.Split(' ');
@@ -234,122 +238,6 @@ public sealed class ReplicaLink
         State = LinkState.Connected;
         LastIoMs = Environment.TickCount64;
         ReadOffset = _m.MasterReplOffset + (_end - _start);
-    }
-
-    private async Task FullSyncAsync(string masterId, long masterOffset)
-    {
-        State = LinkState.Transfer;
-        string header;
-        do header = await ReadLineAsync().ConfigureAwait(false); while (header.Length == 0);
-        if (header.StartsWith('-')) throw new IOException("MASTER aborted replication with an error: " + header);
-        if (!header.StartsWith('$')) throw new IOException("Bad protocol from MASTER, the first byte is not '$' (we received '" + header + "')");
-        byte[]? mark = null;
-        if (header.StartsWith("$EOF:", StringComparison.Ordinal) && header.Length >= 45) { mark = Encoding.ASCII.GetBytes(header.Substring(5, 40)); TransferSize = 0; }
-        else if (!long.TryParse(header.AsSpan(1), out TransferSize)) throw new IOException("Bad RDB size from master: " + header);
-        TransferRead = 0;
-        Log.Notice(mark is null ? $"MASTER <-> REPLICA sync: receiving {TransferSize} bytes from master to disk" : "MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk");
-        string path = Path.Combine(Directory.GetCurrentDirectory(), $"temp-{DateTimeOffset.UtcNow.ToUnixTimeSeconds()}.{Environment.ProcessId}.rdb");
-        try
-        {
-            await using (var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 64 * 1024))
-            {
-                if (mark is null) await ReceiveCountedAsync(file, TransferSize).ConfigureAwait(false);
-                else await ReceiveMarkedAsync(file, mark).ConfigureAwait(false);
-            }
-            Log.Notice("MASTER <-> REPLICA sync: Flushing old data");
-            lock (_server.ExecLock)
-            {
-                if (_stopped) return;
-                // Our replicas must resync with us too, and nobody may continue our old history.
-                _m.DisconnectReplicas();
-                CanPsync = false;
-                foreach (var db in _server.Databases) db.Clear();
-                _server.DatabaseFlushed?.Invoke(-1);
-                Scripting.ScriptingState.For(_server).Functions.Flush(); // the master's libraries replace ours
-                Log.Notice("MASTER <-> REPLICA sync: Loading DB in memory");
-                try
-                {
-                    using var input = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024);
-                    var result = ReplicationSnapshot.Load(input, _server);
-                    Log.Notice($"Done loading RDB, keys loaded: {result.KeysLoaded}, keys expired: {result.ExpiredSkipped}.");
-                }
-                catch (Exception ex)
-                {
-                    // A partial dataset must not stay: empty again and retry the sync from scratch.
-                    Log.Warning("Failed trying to load the MASTER synchronization DB from disk: " + ex.Message);
-                    foreach (var db in _server.Databases) db.Clear();
-                    _server.DatabaseFlushed?.Invoke(-1);
-                    throw new IOException("loading the RDB from the master failed", ex);
-                }
-                _m.ResetHistory(masterId, masterOffset);
-                CanPsync = true;
-                Attach(0);
-                KeepOrDropSyncFile(path);
-            }
-            Log.Notice("MASTER <-> REPLICA sync: Finished with success");
-        }
-        finally
-        {
-            TransferSize = -1;
-            try { File.Delete(path); } catch { }
-        }
-        // After an EOF-marked transfer the master starts the stream on our first ACK.
-        SendAck();
-    }
-
-    /// <summary>
-    /// As Redis: the received snapshot becomes the replica's dump file, unless rdb-del-sync-files is set and the
-    /// replica persists nothing itself (no save points, no AOF), in which case it is removed.
-    /// </summary>
-    private void KeepOrDropSyncFile(string path)
-    {
-        var cfg = _server.Config;
-        if (cfg.GetBool("rdb-del-sync-files") && cfg.SavePoints.Count == 0 && !cfg.AppendOnly)
-        {
-            Log.Notice("Removing the RDB file used only for SYNC");
-            return; // the finally block deletes it
-        }
-        try { File.Move(path, _server.Rdb.FilePath, overwrite: true); }
-        catch (Exception ex) { Log.Warning("Failed keeping the RDB file received from the master: " + ex.Message); }
-    }
-
-    private async Task ReceiveCountedAsync(Stream file, long size)
-    {
-        long left = size;
-        while (left > 0)
-        {
-            if (_end == _start) await ReceiveMoreAsync().ConfigureAwait(false);
-            int n = (int)Math.Min(left, _end - _start);
-            file.Write(_buf, _start, n);
-            _start += n;
-            left -= n;
-            TransferRead += n;
-        }
-    }
-
-    private async Task ReceiveMarkedAsync(Stream file, byte[] mark)
-    {
-        // The master sends nothing after the mark until we ACK, so the mark is the last thing received.
-        while (true)
-        {
-            if (_end - _start >= mark.Length && _buf.AsSpan(_end - mark.Length, mark.Length).SequenceEqual(mark))
-            {
-                file.Write(_buf, _start, _end - mark.Length - _start);
-                TransferRead += _end - mark.Length - _start;
-                _start = _end = 0;
-                return;
-            }
-            // Keep the last bytes (a mark may be split across reads); write the rest.
-            int keep = Math.Min(mark.Length, _end - _start);
-            int write = _end - _start - keep;
-            if (write > 0)
-            {
-                file.Write(_buf, _start, write);
-                TransferRead += write;
-                _start += write;
-            }
-            await ReceiveMoreAsync().ConfigureAwait(false);
-        }
     }
 
     /// <summary>Applies complete commands as they arrive; the offset moves per applied command (not inside MULTI).</summary>
@@ -449,6 +337,7 @@ public sealed class ReplicaLink
     }
 
     private bool _streaming; // buffer positions are managed by StreamAsync (unapplied MULTI bytes stay)
+    private bool _countReplInput; // past the handshake: received bytes are replication traffic
 
     private async Task ReceiveMoreAsync()
     {
@@ -468,8 +357,8 @@ public sealed class ReplicaLink
         _end += n;
         LastIoMs = Environment.TickCount64;
         TransferLastIoMs = LastIoMs;
-        // Every byte from the master counts, the snapshot transfer included (as Redis's stat_net_repl_input_bytes).
-        Interlocked.Add(ref _m.NetReplInputBytes, n);
+        // Every byte from the master after the handshake counts, the snapshot included (Redis's stat_net_repl_input_bytes).
+        if (_countReplInput) _m.CountReplInput(n);
         if (State == LinkState.Connected) ReadOffset += n;
     }
 
@@ -527,7 +416,7 @@ public sealed class ReplicaLink
         long timeoutMs = _server.Config.GetInt64("repl-timeout") * 1000;
         long now = Environment.TickCount64;
         if (State == LinkState.Connected && now - LastIoMs > timeoutMs) Drop("MASTER timeout: no data nor PING received");
-        else if (State == LinkState.Transfer && now - TransferLastIoMs > timeoutMs) Drop("Timeout receiving bulk data from MASTER");
+        else if (State == LinkState.Transfer && !_loadingFile && now - TransferLastIoMs > timeoutMs) Drop("Timeout receiving bulk data from MASTER");
         else if (State is LinkState.Connecting or LinkState.Handshake && now - LastIoMs > timeoutMs) Drop("Timeout connecting to the MASTER");
     }
 }

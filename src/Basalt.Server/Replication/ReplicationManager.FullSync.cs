@@ -43,7 +43,10 @@ public sealed partial class ReplicationManager
             r.EofTransfer = eof;
             if (!r.PrePsync)
             {
-                r.Client.Out.WriteRaw("+FULLRESYNC " + ReplId + " " + Fmt(offset) + "\r\n");
+                string line = "+FULLRESYNC " + ReplId + " " + Fmt(offset) + "\r\n";
+                r.Client.Out.WriteRaw(line);
+                // Redis writes this reply outside the replica's output: it is not replication traffic.
+                UncountOutput(line.Length);
                 r.Client.WakeWriter();
             }
             Log.Notice($"Full resync requested by replica {r.Ip}:{r.ListeningPort}");

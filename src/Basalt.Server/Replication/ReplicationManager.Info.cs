@@ -7,7 +7,36 @@ namespace Basalt.Server.Replication;
 /// <summary>INFO replication, ROLE, REPLICAOF.</summary>
 public sealed partial class ReplicationManager
 {
-    public long NetReplInputBytes;
+    /// <summary>Bytes read from our master (snapshot included) and written to our replicas (INFO total_net_repl_*).</summary>
+    public long NetReplInputBytes, NetReplOutputBytes;
+
+    /// <summary>A PSYNC reply line: Redis writes it past the output counters, so it is taken off them.</summary>
+    private void UncountOutput(int bytes)
+    {
+        Interlocked.Add(ref NetReplOutputBytes, -bytes);
+        Interlocked.Add(ref _server.Dispatcher.Introspection.NetOutputBytes, -bytes);
+    }
+
+    /// <summary>Under the execution lock or not: traffic from our master (both INFO counters, as Redis).</summary>
+    internal void CountReplInput(long bytes)
+    {
+        Interlocked.Add(ref NetReplInputBytes, bytes);
+        Interlocked.Add(ref _server.Dispatcher.Introspection.NetInputBytes, bytes);
+    }
+
+    /// <summary>A snapshot from our master being loaded (INFO loading / async_loading, -LOADING).</summary>
+    public DatasetLoading Loading { get; } = new();
+
+    /// <summary>INFO memory mem_replication_backlog: the backlog's ring, allocated whole.</summary>
+    public long BacklogMemory => _backlog?.Size ?? 0;
+
+    /// <summary>INFO memory mem_total_replication_buffers: the backlog plus what replicas have not received yet.</summary>
+    public long ReplicationBuffersMemory()
+    {
+        long n = BacklogMemory;
+        foreach (var r in _replicas) n += (r.Pending?.Length ?? 0) + r.Client.PendingOutputBytes;
+        return n;
+    }
 
     private static string StateName(ReplicaSyncState s) => s switch
     {

@@ -358,7 +358,10 @@ public sealed partial class ReplicationManager : IPropagationSink
         r.State = ReplicaSyncState.Online;
         r.AckTimeMs = Environment.TickCount64;
         _replicas.Add(r);
-        c.Out.WriteRaw(r.CapaPsync2 ? "+CONTINUE " + ReplId + "\r\n" : "+CONTINUE\r\n");
+        string line = r.CapaPsync2 ? "+CONTINUE " + ReplId + "\r\n" : "+CONTINUE\r\n";
+        c.Out.WriteRaw(line);
+        UncountOutput(line.Length); // not traffic in Redis's counts
+
         long sent = MasterReplOffset + 1 - offset;
         _backlog.CopyFrom(offset, m => c.Out.WriteRaw(m.Span));
         Log.Notice($"Partial resynchronization request from {r.Ip}:{r.ListeningPort} accepted. Sending {sent} bytes of backlog starting from offset {offset}.");
