@@ -98,7 +98,7 @@ public static class SentinelCommands
         long now = S.Now;
         var r = new List<(string, string)>
         {
-            ("name", ri.Name), ("ip", ri.Ip), ("port", ri.Port.ToString()), ("runid", ri.RunId ?? ""),
+            ("name", ri.Name), ("ip", ri.AnnouncedIp), ("port", ri.Port.ToString()), ("runid", ri.RunId ?? ""),
             ("flags", FlagsText(ri)), ("link-pending-commands", (ri.Cmd?.Pending ?? 0).ToString()), ("link-refcount", "1"),
         };
         if (ri.FailoverState != FailoverState.None) r.Add(("failover-state", StateName(ri.FailoverState)));
@@ -181,7 +181,7 @@ public static class SentinelCommands
         if (!Sn.Masters.TryGetValue(ctx.ArgString(2), out var m)) { ctx.Reply.WriteNullArray(); return; }
         var addr = m.CurrentAddress;
         ctx.Reply.WriteArrayHeader(2);
-        ctx.Reply.WriteBulk(addr.Ip);
+        ctx.Reply.WriteBulk(addr.AnnouncedIp);
         ctx.Reply.WriteBulk(addr.Port.ToString());
     }
 
@@ -194,7 +194,7 @@ public static class SentinelCommands
         }
         string ip = ctx.ArgString(2), runid = ctx.ArgString(5);
         var s = Sn;
-        var ri = s.Masters.Values.FirstOrDefault(m => m.Ip == ip && m.Port == port);
+        var ri = s.Masters.Values.FirstOrDefault(m => (m.Ip == ip || m.Hostname == ip) && m.Port == port);
         bool down = !s.Tilt && ri is not null && (ri.Flags & SriFlags.SDown) != 0;
         string? leader = null;
         long leaderEpoch = 0;
@@ -271,7 +271,7 @@ public static class SentinelCommands
             return;
         }
         string name = ctx.ArgString(2), ip = ctx.ArgString(3);
-        if (!System.Net.IPAddress.TryParse(ip, out _) && !Sn.ResolveHostnames)
+        if (!System.Net.IPAddress.TryParse(ip, out _) && Sn.ResolveAddress(ip).Hostname is null)
         {
             ctx.Reply.WriteError("ERR Invalid IP address or hostname specified");
             return;
@@ -588,7 +588,7 @@ public static class SentinelCommands
             foreach (var m in s.Masters.Values)
             {
                 string status = (m.Flags & SriFlags.ODown) != 0 ? "odown" : (m.Flags & SriFlags.SDown) != 0 ? "sdown" : "ok";
-                sb.Append($"master{i++}:name={m.Name},status={status},address={m.Ip}:{m.Port},slaves={m.Slaves.Count},sentinels={m.Sentinels.Count + 1}\r\n");
+                sb.Append($"master{i++}:name={m.Name},status={status},address={m.AnnouncedIp}:{m.Port},slaves={m.Slaves.Count},sentinels={m.Sentinels.Count + 1}\r\n");
             }
             text = sb.ToString();
         }

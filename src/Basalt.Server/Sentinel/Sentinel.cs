@@ -261,7 +261,7 @@ public sealed partial class Sentinel
         if (ip is null || ri.Cmd is null) return;
         int port = AnnouncePort != 0 ? AnnouncePort : _server.Config.Port;
         var addr = m.CurrentAddress;
-        string payload = $"{ip},{port},{MyId},{CurrentEpoch},{m.Name},{addr.Ip},{addr.Port},{m.ConfigEpoch}";
+        string payload = $"{ip},{port},{MyId},{CurrentEpoch},{m.Name},{addr.AnnouncedIp},{addr.Port},{m.ConfigEpoch}";
         if (ri.Cmd.Send(r => { if (!r.IsError) ri.LastPubTime = Now; }, Rename(m, "PUBLISH"), HelloChannel, payload))
             ri.LastPubTime = Now;
     }
@@ -318,7 +318,7 @@ public sealed partial class Sentinel
         if (master.ConfigEpoch < masterConfigEpoch)
         {
             master.ConfigEpoch = masterConfigEpoch;
-            if (masterPort != master.Port || t[5] != master.Ip)
+            if (masterPort != master.Port || (t[5] != master.Ip && t[5] != master.Hostname))
             {
                 string oldIp = master.Ip;
                 int oldPort = master.Port;

@@ -216,4 +216,31 @@ public class SentinelModeTests
         }, Long, "only the announced replica listed");
         Assert.Contains("slaves=2", Call(s, "INFO", "sentinel").Text);
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Hostnames_ResolvedForUse_AnnouncedOnlyWithAnnounceHostnames(bool redis)
+    {
+        using var master = ServerProcess.StartBasalt();
+        using var s = ServerProcess.StartSentinel(redis, $"sentinel resolve-hostnames yes\nsentinel monitor {Name} localhost {master.Port} 1\n");
+        using var c = s.Connect();
+        Tools.WaitUntil(() => Map(c.Call("SENTINEL", "MASTER", Name))["flags"] == "master"
+            && Map(c.Call("SENTINEL", "MASTER", Name))["runid"].Length == 40, Long, "master reachable by host name");
+        Assert.Equal("127.0.0.1", c.Call("SENTINEL", "GET-MASTER-ADDR-BY-NAME", Name).Items![0].Text);
+        Assert.Equal("127.0.0.1", Map(c.Call("SENTINEL", "MASTER", Name))["ip"]);
+        Assert.Contains($"address=127.0.0.1:{master.Port}", c.Call("INFO", "sentinel").Text);
+
+        Assert.Equal("OK", c.Call("SENTINEL", "CONFIG", "SET", "announce-hostnames", "yes").Text);
+        Assert.Equal("localhost", c.Call("SENTINEL", "GET-MASTER-ADDR-BY-NAME", Name).Items![0].Text);
+        Assert.Equal("localhost", Map(c.Call("SENTINEL", "MASTER", Name))["ip"]);
+        Assert.Contains($"address=localhost:{master.Port}", c.Call("INFO", "sentinel").Text);
+        // The config file keeps the name as given.
+        Assert.Contains($"sentinel monitor {Name} localhost {master.Port} 1", File.ReadAllText(s.ConfigPath));
+
+        Assert.Equal("OK", c.Call("SENTINEL", "CONFIG", "SET", "resolve-hostnames", "no").Text);
+        Assert.Equal("ERR Invalid IP address or hostname specified", c.Call("SENTINEL", "MONITOR", "other", "localhost", "1", "1").Text);
+        Assert.Equal("OK", c.Call("SENTINEL", "CONFIG", "SET", "resolve-hostnames", "yes").Text);
+        Assert.Equal("ERR Invalid IP address or hostname specified", c.Call("SENTINEL", "MONITOR", "other", "no-such-host.invalid", "1", "1").Text);
+    }
 }
