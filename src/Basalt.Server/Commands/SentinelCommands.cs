@@ -98,7 +98,7 @@ public static class SentinelCommands
         long now = S.Now;
         var r = new List<(string, string)>
         {
-            ("name", ri.Name), ("ip", ri.Ip), ("port", ri.Port.ToString()), ("runid", ri.RunId ?? ""),
+            ("name", ri.Name), ("ip", ri.AnnouncedIp), ("port", ri.Port.ToString()), ("runid", ri.RunId ?? ""),
             ("flags", FlagsText(ri)), ("link-pending-commands", (ri.Cmd?.Pending ?? 0).ToString()), ("link-refcount", "1"),
         };
         if (ri.FailoverState != FailoverState.None) r.Add(("failover-state", StateName(ri.FailoverState)));
@@ -167,7 +167,8 @@ public static class SentinelCommands
 
     private static void Replicas(CommandContext ctx)
     {
-        if (MasterOrReply(ctx, 2) is { } m) WriteInstances(ctx.Reply, m.Slaves.Values);
+        // Replicas configured with replica-announced no are monitored (and counted in num-slaves) but not listed.
+        if (MasterOrReply(ctx, 2) is { } m) WriteInstances(ctx.Reply, m.Slaves.Values.Where(s => s.ReplicaAnnounced != 0));
     }
 
     private static void Sentinels(CommandContext ctx)
@@ -180,7 +181,7 @@ public static class SentinelCommands
         if (!Sn.Masters.TryGetValue(ctx.ArgString(2), out var m)) { ctx.Reply.WriteNullArray(); return; }
         var addr = m.CurrentAddress;
         ctx.Reply.WriteArrayHeader(2);
-        ctx.Reply.WriteBulk(addr.Ip);
+        ctx.Reply.WriteBulk(addr.AnnouncedIp);
         ctx.Reply.WriteBulk(addr.Port.ToString());
     }
 
@@ -193,7 +194,7 @@ public static class SentinelCommands
         }
         string ip = ctx.ArgString(2), runid = ctx.ArgString(5);
         var s = Sn;
-        var ri = s.Masters.Values.FirstOrDefault(m => m.Ip == ip && m.Port == port);
+        var ri = s.Masters.Values.FirstOrDefault(m => (m.Ip == ip || m.Hostname == ip) && m.Port == port);
         bool down = !s.Tilt && ri is not null && (ri.Flags & SriFlags.SDown) != 0;
         string? leader = null;
         long leaderEpoch = 0;
@@ -270,7 +271,7 @@ public static class SentinelCommands
             return;
         }
         string name = ctx.ArgString(2), ip = ctx.ArgString(3);
-        if (!System.Net.IPAddress.TryParse(ip, out _) && !Sn.ResolveHostnames)
+        if (!System.Net.IPAddress.TryParse(ip, out _) && Sn.ResolveAddress(ip).Hostname is null)
         {
             ctx.Reply.WriteError("ERR Invalid IP address or hostname specified");
             return;
@@ -452,11 +453,12 @@ public static class SentinelCommands
 
     private static void SimulateFailure(CommandContext ctx)
     {
-        int flags = 0;
+        // As Redis: the flags are cleared first, so HELP or an unknown name (after earlier valid ones) also changes them.
+        Sn.SimFailure = 0;
         for (int i = 2; i < ctx.Count; i++)
         {
-            if (ctx.ArgIs(i, "crash-after-election"u8)) flags |= S.SimFailureCrashAfterElection;
-            else if (ctx.ArgIs(i, "crash-after-promotion"u8)) flags |= S.SimFailureCrashAfterPromotion;
+            if (ctx.ArgIs(i, "crash-after-election"u8)) Sn.SimFailure |= S.SimFailureCrashAfterElection;
+            else if (ctx.ArgIs(i, "crash-after-promotion"u8)) Sn.SimFailure |= S.SimFailureCrashAfterPromotion;
             else if (ctx.ArgIs(i, "help"u8))
             {
                 ctx.Reply.WriteArrayHeader(2);
@@ -466,7 +468,6 @@ public static class SentinelCommands
             }
             else { ctx.Reply.WriteError("ERR Unknown failure simulation specified"); return; }
         }
-        Sn.SimFailure = flags;
         ctx.Reply.WriteOk();
     }
 
@@ -493,23 +494,54 @@ public static class SentinelCommands
         }
     }
 
+    /// <summary>SENTINEL DEBUG's parameters, in Redis 7.0's order (names as listed; set with lower case too).</summary>
+    private static readonly (string Name, Func<long> Get, Action<long> Set)[] DebugParams =
+    [
+        ("INFO-PERIOD", () => S.InfoPeriod, v => S.InfoPeriod = v),
+        ("PING-PERIOD", () => S.PingPeriod, v => S.PingPeriod = v),
+        ("ASK-PERIOD", () => S.AskPeriod, v => S.AskPeriod = v),
+        ("PUBLISH-PERIOD", () => S.PublishPeriod, v => S.PublishPeriod = v),
+        ("DEFAULT-DOWN-AFTER", () => S.DefaultDownAfter, v => S.DefaultDownAfter = v),
+        ("DEFAULT-FAILOVER-TIMEOUT", () => S.DefaultFailoverTimeout, v => S.DefaultFailoverTimeout = v),
+        ("TILT-TRIGGER", () => S.TiltTrigger, v => S.TiltTrigger = v),
+        ("TILT-PERIOD", () => S.TiltPeriod, v => S.TiltPeriod = v),
+        ("SLAVE-RECONF-TIMEOUT", () => S.SlaveReconfTimeout, v => S.SlaveReconfTimeout = v),
+        ("MIN-LINK-RECONNECT-PERIOD", () => S.MinLinkReconnectPeriod, v => S.MinLinkReconnectPeriod = v),
+        ("ELECTION-TIMEOUT", () => S.ElectionTimeout, v => S.ElectionTimeout = v),
+        ("SCRIPT-MAX-RUNTIME", () => S.ScriptMaxRuntime, v => S.ScriptMaxRuntime = v),
+        ("SCRIPT-RETRY-DELAY", () => S.ScriptRetryDelay, v => S.ScriptRetryDelay = v),
+    ];
+
+    /// <summary>
+    /// SENTINEL DEBUG lists the timing parameters (bulk values); SENTINEL DEBUG name value ... sets them (positive
+    /// integers). As in Redis, pairs before a bad one stay applied.
+    /// </summary>
     private static void Debug(CommandContext ctx)
     {
-        if (ctx.Count > 2)
+        if (ctx.Count == 2)
         {
-            ctx.Reply.WriteError("ERR Basalt Sentinel's timing parameters are fixed; SENTINEL DEBUG only lists them");
+            ctx.Reply.WriteMapHeader(DebugParams.Length);
+            foreach (var (name, get, _) in DebugParams) { ctx.Reply.WriteBulk(name); ctx.Reply.WriteBulk(get().ToString()); }
             return;
         }
-        (string, long)[] p =
-        [
-            ("INFO-PERIOD", S.InfoPeriod), ("PING-PERIOD", S.PingPeriod), ("ASK-PERIOD", S.AskPeriod), ("PUBLISH-PERIOD", S.PublishPeriod),
-            ("DEFAULT-DOWN-AFTER", S.DefaultDownAfter), ("DEFAULT-FAILOVER-TIMEOUT", S.DefaultFailoverTimeout),
-            ("TILT-TRIGGER", S.TiltTrigger), ("TILT-PERIOD", S.TiltPeriod), ("SLAVE-RECONF-TIMEOUT", S.SlaveReconfTimeout),
-            ("MIN-LINK-RECONNECT-PERIOD", S.MinLinkReconnectPeriod), ("ELECTION-TIMEOUT", S.ElectionTimeout),
-            ("SCRIPT-MAX-RUNTIME", S.ScriptMaxRuntime), ("SCRIPT-RETRY-DELAY", S.ScriptRetryDelay),
-        ];
-        ctx.Reply.WriteMapHeader(p.Length);
-        foreach (var (k, v) in p) { ctx.Reply.WriteBulk(k); ctx.Reply.WriteInteger(v); }
+        for (int i = 2; i < ctx.Count; i++)
+        {
+            string opt = ctx.ArgString(i);
+            int p = ctx.Count - 1 > i ? Array.FindIndex(DebugParams, d => d.Name.Equals(opt, StringComparison.OrdinalIgnoreCase)) : -1;
+            if (p < 0)
+            {
+                ctx.Reply.WriteError($"ERR Unknown option or number of arguments for SENTINEL DEBUG '{opt}'");
+                return;
+            }
+            i++;
+            if (!RespNumbers.TryParseInt64(ctx.Arg(i), out long v) || v <= 0)
+            {
+                ctx.Reply.WriteError($"ERR Invalid argument '{ctx.ArgString(i)}' for SENTINEL DEBUG '{opt}'");
+                return;
+            }
+            DebugParams[p].Set(v);
+        }
+        ctx.Reply.WriteOk();
     }
 
     private static void Help(CommandContext ctx)
@@ -556,7 +588,7 @@ public static class SentinelCommands
             foreach (var m in s.Masters.Values)
             {
                 string status = (m.Flags & SriFlags.ODown) != 0 ? "odown" : (m.Flags & SriFlags.SDown) != 0 ? "sdown" : "ok";
-                sb.Append($"master{i++}:name={m.Name},status={status},address={m.Ip}:{m.Port},slaves={m.Slaves.Count},sentinels={m.Sentinels.Count + 1}\r\n");
+                sb.Append($"master{i++}:name={m.Name},status={status},address={m.AnnouncedIp}:{m.Port},slaves={m.Slaves.Count},sentinels={m.Sentinels.Count + 1}\r\n");
             }
             text = sb.ToString();
         }

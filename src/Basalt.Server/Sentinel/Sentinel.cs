@@ -9,10 +9,12 @@ namespace Basalt.Server.SentinelMode;
 /// </summary>
 public sealed partial class Sentinel
 {
-    public const long InfoPeriod = 10_000, PingPeriod = 1000, AskPeriod = 1000, PublishPeriod = 2000;
-    public const long DefaultDownAfter = 30_000, DefaultFailoverTimeout = 180_000;
-    public const long TiltTrigger = 2000, TiltPeriod = 30_000, SlaveReconfTimeout = 10_000;
-    public const long MinLinkReconnectPeriod = 15_000, ElectionTimeout = 10_000, MaxDesync = 1000;
+    // Timing parameters; SENTINEL DEBUG changes them at run time (for tests), as in Redis 7.0. One sentinel per process.
+    public static long InfoPeriod = 10_000, PingPeriod = 1000, AskPeriod = 1000, PublishPeriod = 2000;
+    public static long DefaultDownAfter = 30_000, DefaultFailoverTimeout = 180_000;
+    public static long TiltTrigger = 2000, TiltPeriod = 30_000, SlaveReconfTimeout = 10_000;
+    public static long MinLinkReconnectPeriod = 15_000, ElectionTimeout = 10_000;
+    public const long MaxDesync = 1000;
     public const int MaxPendingCommands = 100;
     public const string HelloChannel = "__sentinel__:hello";
 
@@ -237,7 +239,8 @@ public sealed partial class Sentinel
             {
                 ri.LastAvailTime = now;
                 ri.ActPingTime = 0;
-                if (!text.StartsWith("LOADING")) ri.MasterRebootSinceTime = 0;
+                // A rebooted master counts as back only once it answers PONG (not while it is still loading).
+                if (text.StartsWith("PONG")) ri.MasterRebootSinceTime = 0;
             }
             else if (text.StartsWith("BUSY") && (ri.Flags & SriFlags.SDown) != 0 && (ri.Flags & SriFlags.ScriptKillSent) == 0)
             {
@@ -258,7 +261,7 @@ public sealed partial class Sentinel
         if (ip is null || ri.Cmd is null) return;
         int port = AnnouncePort != 0 ? AnnouncePort : _server.Config.Port;
         var addr = m.CurrentAddress;
-        string payload = $"{ip},{port},{MyId},{CurrentEpoch},{m.Name},{addr.Ip},{addr.Port},{m.ConfigEpoch}";
+        string payload = $"{ip},{port},{MyId},{CurrentEpoch},{m.Name},{addr.AnnouncedIp},{addr.Port},{m.ConfigEpoch}";
         if (ri.Cmd.Send(r => { if (!r.IsError) ri.LastPubTime = Now; }, Rename(m, "PUBLISH"), HelloChannel, payload))
             ri.LastPubTime = Now;
     }
@@ -315,7 +318,7 @@ public sealed partial class Sentinel
         if (master.ConfigEpoch < masterConfigEpoch)
         {
             master.ConfigEpoch = masterConfigEpoch;
-            if (masterPort != master.Port || t[5] != master.Ip)
+            if (masterPort != master.Port || (t[5] != master.Ip && t[5] != master.Hostname))
             {
                 string oldIp = master.Ip;
                 int oldPort = master.Port;

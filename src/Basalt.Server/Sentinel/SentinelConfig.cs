@@ -137,9 +137,25 @@ public sealed partial class Sentinel
 
     public SentinelInstance CreateMaster(string name, string ip, int port, int quorum)
     {
-        var m = new SentinelInstance(SriFlags.Master, name, ip, port, null) { Quorum = quorum };
+        var (addr, host) = ResolveAddress(ip);
+        var m = new SentinelInstance(SriFlags.Master, name, addr, port, null) { Quorum = quorum, Hostname = host };
         Masters[name] = m;
         return m;
+    }
+
+    /// <summary>
+    /// A host name is resolved (IPv4) when resolve-hostnames is yes: (address, host name). Otherwise, or when it does
+    /// not resolve, the text is kept as the address.
+    /// </summary>
+    public (string Ip, string? Hostname) ResolveAddress(string host)
+    {
+        if (System.Net.IPAddress.TryParse(host, out _) || !ResolveHostnames) return (host, null);
+        try
+        {
+            var a = System.Net.Dns.GetHostAddresses(host, System.Net.Sockets.AddressFamily.InterNetwork);
+            return a.Length > 0 ? (a[0].ToString(), host) : (host, null);
+        }
+        catch (Exception) { return (host, null); }
     }
 
     /// <summary>The sentinel's lines in Redis's order; key = "sentinel &lt;option&gt;" for slot reuse.</summary>
@@ -157,7 +173,7 @@ public sealed partial class Sentinel
         {
             // During a failover the promoted replica is already the master for the record.
             var addr = m.CurrentAddress;
-            Add("monitor", $"{m.Name} {addr.Ip} {addr.Port} {m.Quorum}");
+            Add("monitor", $"{m.Name} {addr.ConfigIp} {addr.Port} {m.Quorum}");
             if (m.DownAfterPeriod != DefaultDownAfter) Add("down-after-milliseconds", $"{m.Name} {m.DownAfterPeriod}");
             if (m.FailoverTimeout != DefaultFailoverTimeout) Add("failover-timeout", $"{m.Name} {m.FailoverTimeout}");
             if (m.ParallelSyncs != 1) Add("parallel-syncs", $"{m.Name} {m.ParallelSyncs}");
@@ -171,7 +187,7 @@ public sealed partial class Sentinel
             foreach (var s in m.Slaves.Values)
             {
                 var (ip, port) = (s.Ip, s.Port);
-                if (addr != m && s == addr) (ip, port) = (m.Ip, m.Port);
+                if (addr != m && s == addr) (ip, port) = (m.ConfigIp, m.Port);
                 Add("known-replica", $"{m.Name} {ip} {port}");
             }
             foreach (var s in m.Sentinels.Values)

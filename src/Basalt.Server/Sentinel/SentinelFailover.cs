@@ -295,7 +295,7 @@ public sealed partial class Sentinel
             if (!(s.Ip == ip && s.Port == port)) slaves.Add((s.Ip, s.Port));
         if (!(m.Ip == ip && m.Port == port)) slaves.Add((m.Ip, m.Port));
         ResetMaster(m, resetSentinels: false, generateEvent: false);
-        m.Ip = ip;
+        (m.Ip, m.Hostname) = ResolveAddress(ip);
         m.Port = port;
         foreach (var (sip, sport) in slaves)
         {

@@ -162,7 +162,7 @@ public sealed partial class Sentinel
 
     private void CrashSimulated()
     {
-        Log.Warning("Sentinel: simulated failure, exiting.");
+        Log.Warning("Sentinel CRASH because of SENTINEL simulate-failure");
         Environment.Exit(99);
     }
 }

@@ -32,6 +32,8 @@ public sealed class SentinelInstance
     public string Name;
     public string? RunId;
     public string Ip;
+    /// <summary>The host name a master was configured with (resolve-hostnames yes); <see cref="Ip"/> is its address.</summary>
+    public string? Hostname;
     public int Port;
     public SentinelInstance? Master;
 
@@ -113,6 +115,12 @@ public sealed class SentinelInstance
     public SentinelInstance OwnerMaster => Master ?? this;
     public string Addr => Ip + ":" + Port;
 
+    /// <summary>The address shown to clients and other sentinels: the host name when announce-hostnames is yes.</summary>
+    public string AnnouncedIp => Hostname is not null && Sentinel.Instance is { AnnounceHostnames: true } ? Hostname : Ip;
+
+    /// <summary>The address written to the config file: the host name as configured, as Redis does.</summary>
+    public string ConfigIp => Hostname ?? Ip;
+
     /// <summary>The address clients should use: the promoted replica once the failover reconfigures replicas.</summary>
     public SentinelInstance CurrentAddress =>
         FailoverState >= FailoverState.ReconfSlaves && PromotedSlave is not null ? PromotedSlave : this;
@@ -122,9 +130,9 @@ public sealed class SentinelInstance
     /// <summary>"%@" in Redis's event formats.</summary>
     public string Describe()
     {
-        if (IsMaster) return $"master {Name} {Ip} {Port}";
+        if (IsMaster) return $"master {Name} {AnnouncedIp} {Port}";
         var m = Master!;
-        return $"{TypeName} {Name} {Ip} {Port} @ {m.Name} {m.Ip} {m.Port}";
+        return $"{TypeName} {Name} {Ip} {Port} @ {m.Name} {m.AnnouncedIp} {m.Port}";
     }
 
     public void CloseLinks()

@@ -4,12 +4,12 @@ namespace Basalt.Server.SentinelMode;
 
 /// <summary>
 /// notification-script / client-reconfig-script: queued (at most 256), at most 16 running, killed after 60 s,
-/// retried with a growing delay when they exit with 1 or are killed (at most 10 times), as Redis does.
+/// retried with a doubling delay when they exit with 1 or die by a signal (at most 10 runs), as Redis does.
 /// </summary>
 public sealed partial class Sentinel
 {
     public const int ScriptMaxQueue = 256, ScriptMaxRunning = 16, ScriptMaxRetry = 10;
-    public const long ScriptMaxRuntime = 60_000, ScriptRetryDelay = 30_000;
+    public static long ScriptMaxRuntime = 60_000, ScriptRetryDelay = 30_000;
 
     public sealed class ScriptJob
     {
@@ -50,17 +50,19 @@ public sealed partial class Sentinel
             {
                 if (p.HasExited)
                 {
-                    int code = p.ExitCode;
+                    // .NET reports a death by signal N as 128+N; Redis's event names the signal and exit code 0.
+                    int code = p.ExitCode, signal = 0;
+                    if (code > 128) { signal = code - 128; code = 0; }
                     p.Dispose();
                     job.Process = null;
-                    if ((code == 1 || code > 128) && job.Retry < ScriptMaxRetry)
+                    if ((signal != 0 || code == 1) && job.Retry != ScriptMaxRetry)
                     {
-                        job.Retry++;
-                        job.StartTime = now + ScriptRetryDelay * (1L << Math.Min(job.Retry - 1, 10));
+                        // Retry = runs so far: the n-th retry waits delay * 2^(n-1).
+                        job.StartTime = now + ScriptRetryDelay * (1L << Math.Min(job.Retry - 1, 20));
                     }
                     else
                     {
-                        if (code != 0) Event(LogLevel.Warning, "-script-error", null, $"{job.Path} 0 {code}");
+                        if (signal != 0 || code != 0) Event(LogLevel.Warning, "-script-error", null, $"{job.Path} {signal} {code}");
                         Scripts.Remove(job);
                     }
                 }
@@ -79,10 +81,12 @@ public sealed partial class Sentinel
                 foreach (var a in job.Args) psi.ArgumentList.Add(a);
                 job.Process = Process.Start(psi);
                 job.StartTime = now;
+                job.Retry++;
             }
-            catch (Exception ex)
+            catch (Exception)
             {
-                Event(LogLevel.Warning, "-script-error", null, $"{job.Path} {ex.Message}");
+                // Redis's child exits with 2 when exec fails.
+                Event(LogLevel.Warning, "-script-error", null, $"{job.Path} 0 2");
                 Scripts.Remove(job);
             }
         }
