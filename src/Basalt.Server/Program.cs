@@ -61,18 +61,15 @@ namespace Basalt.Server
             }
             else
             {
-                try
-                {
-                    // AOF when appendonly is yes (the RDB file is ignored then, as in Redis), else the RDB file.
-                    if (!Basalt.Server.Persistence.Aof.AofLoader.TryLoad(server) && !server.Rdb.LoadAtStartup()) return 1;
-                    server.Aof.OpenOnStartup();
-                }
-                catch (Basalt.Server.Persistence.Aof.AofFatalException) { return 1; }
+                // The dataset loads after the listener opens, as in Redis: clients connecting meanwhile get -LOADING
+                // (a Sentinel sees a live master that is loading) rather than a refused connection.
+                lock (server.ExecLock) server.Loading.Begin(0, async: false);
             }
             Shutdown.BeforeExit += s =>
             {
                 // SIGTERM/SIGINT: the final save when save points are configured (SHUTDOWN decided already otherwise).
-                if (sentinelMode || s.ShutdownSaveHandled || s.Config.SavePoints.Count == 0) return true;
+                // Never while loading: it would overwrite the file with part of its data.
+                if (sentinelMode || s.ShutdownSaveHandled || s.Config.SavePoints.Count == 0 || s.Loading.Loading) return true;
                 lock (s.ExecLock)
                 {
                     if (s.Rdb.BgsaveInProgress) s.Snapshot.Cancel();
@@ -97,6 +94,23 @@ namespace Basalt.Server
             Log.Notice($"Running mode={(sentinelMode ? "sentinel" : "standalone")}, port={config.Port}.");
             Log.Warning("Server initialized");
             var cron = new ServerCron(server);
+            if (!sentinelMode)
+            {
+                // Loading runs on its own thread so a SHUTDOWN or a signal meanwhile is served (without a final save).
+                var load = Task.Factory.StartNew(() => LoadDataset(server), TaskCreationOptions.LongRunning);
+                if (Task.WaitAny(load, server.ShutdownRequested.Task) == 1)
+                {
+                    int shutdownExit = server.ShutdownRequested.Task.Result;
+                    Shutdown.Finish(server, cron);
+                    return shutdownExit;
+                }
+                if (!load.Result)
+                {
+                    listener.Stop();
+                    if (!string.IsNullOrEmpty(config.PidFile)) try { File.Delete(config.PidFile); } catch { }
+                    return 1;
+                }
+            }
             cron.Tick += s => s.Dispatcher.Introspection.CronTick();
             cron.Tick += s => { lock (s.ExecLock) s.Rdb.Cron(); };
             cron.Tick += s => s.Aof.Cron();
@@ -109,9 +123,35 @@ namespace Basalt.Server
             return exit;
         }
 
+        /// <summary>
+        /// On the loading thread: the AOF when appendonly is yes (the RDB file is ignored then, as in Redis), else the
+        /// RDB file; then the AOF opens for appending and clients are let in. False when the server must exit.
+        /// </summary>
+        private static bool LoadDataset(RedisServer server)
+        {
+            try
+            {
+                if (!Persistence.Aof.AofLoader.TryLoad(server) && !server.Rdb.LoadAtStartup()) return false;
+                lock (server.ExecLock)
+                {
+                    // Before the first client write, so the AOF misses none.
+                    server.Aof.OpenOnStartup();
+                    server.Loading.End();
+                }
+                return true;
+            }
+            catch (Persistence.Aof.AofFatalException) { return false; }
+        }
+
         private static void OnSignal(PosixSignalContext ctx, RedisServer server, string name)
         {
             ctx.Cancel = true;
+            if (server.Loading.Loading)
+            {
+                Log.Warning("Received shutdown signal during loading, scheduling shutdown.");
+                server.ShutdownRequested.TrySetResult(0);
+                return;
+            }
             Log.Warning($"Received {name} scheduling shutdown...");
             server.ShutdownRequested.TrySetResult(0);
         }

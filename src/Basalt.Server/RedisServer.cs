@@ -62,6 +62,8 @@ public sealed class RedisServer
     public Persistence.SnapshotCoordinator Snapshot { get; }
     /// <summary>Replication: backlog, replicas, the link to our master.</summary>
     public Replication.ReplicationManager Replicator { get; }
+    /// <summary>A dataset being loaded (startup RDB/AOF, a replica's sync): INFO loading, -LOADING.</summary>
+    public DatasetLoading Loading { get; } = new();
     /// <summary>SAVE/BGSAVE, save points, the dump loaded at start.</summary>
     public Persistence.RdbPersistence Rdb { get; }
 

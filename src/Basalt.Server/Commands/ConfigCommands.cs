@@ -42,7 +42,7 @@ public static class ConfigCommands
             var p = ctx.Arg(i);
             foreach (var (name, d) in ConfigDirectives.Names)
             {
-                if (matches.ContainsKey(name)) continue;
+                if (d.Hidden || matches.ContainsKey(name)) continue;
                 if (Glob.Match(p, Encoding.Latin1.GetBytes(name), nocase: true)) { matches[name] = d; order.Add(name); }
             }
         }

@@ -141,8 +141,9 @@ public sealed class Dispatcher
             return;
         }
 
-        // A replica loading its master's snapshot: -LOADING for commands not flagged to run meanwhile.
-        if (_server.Replicator.Loading.Any && _server.Replicator.Loading.Check(def) is { } loadingError)
+        // Loading a dataset (startup or a replica's sync): -LOADING for commands not flagged to run meanwhile.
+        // The AOF loader's own client replays the file through here and is exempt.
+        if (_server.Loading.Any && (client.Flags & ClientFlags.Internal) == 0 && _server.Loading.Check(def) is { } loadingError)
         {
             Reject(client, loadingError, def);
             FinishReply(client, replyStart);

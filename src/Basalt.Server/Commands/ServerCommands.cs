@@ -107,6 +107,7 @@ public static class ServerCommands
         }
         // The final save happens here, under the lock, so a failure can still be reported (unless FORCE).
         var server = ctx.Server;
+        if (server.Loading.Loading) { save = false; nosave = true; } // never save a half-loaded dataset (as Redis)
         if (!nosave && (save || server.Config.SavePoints.Count > 0))
         {
             if (server.Rdb.BgsaveInProgress) server.Snapshot.Cancel();

@@ -35,6 +35,8 @@ public sealed class ConfigDirective
     public Func<ConfigDirective, string, IEnumerable<string>>? RewriteLines { get; init; }
     /// <summary>Accepted for compatibility but has no effect in Basalt (documented in docs/CONFIG.md).</summary>
     public bool NoEffect { get; init; }
+    /// <summary>Debugging directives Redis leaves out of CONFIG GET patterns: only their exact name finds them.</summary>
+    public bool Hidden { get; init; }
 
     /// <summary>Validates arguments and produces the value CONFIG GET shows; returns Redis's reason or null.</summary>
     public string? Parse(string[] args, string current, out string normalized)

@@ -90,6 +90,9 @@ public static partial class ConfigDirectives
         yield return B("rdb-del-sync-files", false);
         yield return new ConfigDirective { Name = "dir", Kind = ConfigKind.String, Default = "", Protected = true };
         yield return B("rdb-save-incremental-fsync", true, noEffect: true);
+        // Hidden testing aids of Redis: a pause per key loaded; how often loading serves clients (Basalt always does).
+        yield return new ConfigDirective { Name = "key-load-delay", Kind = ConfigKind.Int, Default = "0", Min = IntMin, Max = IntMax, Hidden = true };
+        yield return new ConfigDirective { Name = "loading-process-events-interval-bytes", Kind = ConfigKind.Int, Default = "2097152", Min = 1024, Max = IntMax, Hidden = true, NoEffect = true };
 
         // Replication.
         yield return Special("replicaof", "", SpecialDirectives.ParseReplicaOf, imm: true, aliases: ["slaveof"], rewrite: SpecialDirectives.RewriteReplicaOf);

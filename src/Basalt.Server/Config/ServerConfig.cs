@@ -57,6 +57,8 @@ public sealed class ServerConfig
     public long SlowlogLogSlowerThan { get; private set; }
     public int SlowlogMaxLen { get; private set; }
     public long LatencyMonitorThreshold { get; private set; }
+    /// <summary>key-load-delay: microseconds to pause per key loaded (a testing aid, as in Redis).</summary>
+    public int KeyLoadDelay { get; private set; }
     public bool EnableDebugCommand => Get("enable-debug-command") is "yes" or "local";
 
     // Persistence.
@@ -191,6 +193,7 @@ public sealed class ServerConfig
         SlowlogLogSlowerThan = Num("slowlog-log-slower-than");
         SlowlogMaxLen = (int)Math.Min(Num("slowlog-max-len"), int.MaxValue);
         LatencyMonitorThreshold = Num("latency-monitor-threshold");
+        KeyLoadDelay = (int)Num("key-load-delay");
 
         SavePoints = SpecialDirectives.ParseSavePoints(Get("save"));
         DbFilename = Get("dbfilename");

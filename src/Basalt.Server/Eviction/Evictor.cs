@@ -120,7 +120,8 @@ public sealed class Evictor
     {
         Sync();
         long max = _server.Config.MaxMemory;
-        if (max <= 0 || _ignoreMaxmemory) return EvictionResult.Ok;
+        // Nothing is evicted or refused while a dataset loads (Redis's isSafeToPerformEvictions).
+        if (max <= 0 || _ignoreMaxmemory || _server.Loading.Loading) return EvictionResult.Ok;
         long used = UsedForEviction();
         if (_credit[1] + _credit[2] > Math.Max(max / EvictedGarbageFraction, MinGarbageBytes)) { CollectEvicted(); used = UsedForEviction(); }
         if (used > max && CollectGarbageIfWorthIt(used - max)) used = UsedForEviction();

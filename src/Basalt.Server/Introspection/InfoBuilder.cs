@@ -240,8 +240,8 @@ public sealed class InfoBuilder
     private void Persistence()
     {
         Header("Persistence");
-        Field("loading", _server.Replicator.Loading.Loading ? 1 : 0);
-        Field("async_loading", _server.Replicator.Loading.Async ? 1 : 0);
+        Field("loading", _server.Loading.Loading ? 1 : 0);
+        Field("async_loading", _server.Loading.Async ? 1 : 0);
         Field("current_cow_peak", 0);
         Field("current_cow_size", 0);
         Field("current_cow_size_age", 0);
@@ -281,7 +281,7 @@ public sealed class InfoBuilder
             Field("aof_pending_bio_fsync", aof.FsyncPending ? 1 : 0);
             Field("aof_delayed_fsync", aof.DelayedFsync);
         }
-        _server.Replicator.Loading.WriteInfo(this);
+        _server.Loading.WriteInfo(this);
     }
 
     private void Stats()

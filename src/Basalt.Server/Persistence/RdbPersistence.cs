@@ -150,10 +150,49 @@ public sealed class RdbPersistence
         }
     }
 
-    /// <summary>Loads the dump file at start-up if it exists. Returns false (after logging) when it is unreadable.</summary>
-    public bool LoadAtStartup() => !File.Exists(FilePath) || LoadFile(FilePath);
+    /// <summary>
+    /// Loads the dump file at start-up if it exists, on the loading thread while clients get -LOADING: parsed off the
+    /// execution lock into databases nobody sees, then swapped in under the lock. False (after logging) when unreadable.
+    /// </summary>
+    public bool LoadAtStartup()
+    {
+        string path = FilePath;
+        if (!File.Exists(path)) return true;
+        var sw = Stopwatch.StartNew();
+        bool keepExpired;
+        lock (_server.ExecLock)
+        {
+            _server.Dispatcher.Evictor.Sync(); // LRU or LFU decides how IDLE/FREQ records apply
+            keepExpired = _server.Config.Get("replicaof").Length > 0; // a replica waits for its master's DELs
+        }
+        try
+        {
+            LoadedAside loaded;
+            using (var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16))
+            {
+                _server.Loading.SetTotal(fs.Length);
+                loaded = LoadedAside.Load(new LoadingProgressStream(fs, _server.Loading), _server, keepExpired);
+            }
+            lock (_server.ExecLock) loaded.Install(_server);
+            var result = loaded.Result;
+            LastLoadKeysLoaded = result.KeysLoaded;
+            LastLoadKeysExpired = result.ExpiredSkipped;
+            LoadedAux = result.Aux;
+            Log.Notice($"Done loading RDB, keys loaded: {result.KeysLoaded}, keys expired: {result.ExpiredSkipped}.");
+            Log.Notice($"DB loaded from disk: {sw.Elapsed.TotalSeconds:0.000} seconds");
+            return true;
+        }
+        catch (Exception ex) when (ex is RdbFormatException or IOException or EndOfStreamException or NotImplementedException)
+        {
+            Log.Warning($"Fatal error loading the DB {path}: {ex.Message}");
+            return false;
+        }
+    }
 
-    /// <summary>Loads an RDB file into the (empty or merged) databases; false after logging when it is unreadable.</summary>
+    /// <summary>
+    /// Loads an RDB file into the (empty or merged) databases, under the lock (DEBUG RELOAD: blocking, as in Redis);
+    /// false after logging when it is unreadable.
+    /// </summary>
     public bool LoadFile(string path)
     {
         var sw = Stopwatch.StartNew();

@@ -25,7 +25,7 @@ public sealed partial class ReplicationManager
     }
 
     /// <summary>A snapshot from our master being loaded (INFO loading / async_loading, -LOADING).</summary>
-    public DatasetLoading Loading { get; } = new();
+    public DatasetLoading Loading => _server.Loading;
 
     /// <summary>INFO memory mem_replication_backlog: the backlog's ring, allocated whole.</summary>
     public long BacklogMemory => _backlog?.Size ?? 0;

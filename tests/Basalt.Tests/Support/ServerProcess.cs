@@ -41,8 +41,11 @@ public sealed class ServerProcess : IDisposable
         return port;
     }
 
-    private ServerProcess(bool redis, string[] extraArgs, string? configFile, int port = 0, string? sentinelConf = null)
+    private readonly bool _readyWhileLoading;
+
+    private ServerProcess(bool redis, string[] extraArgs, string? configFile, int port = 0, string? sentinelConf = null, bool readyWhileLoading = false)
     {
+        _readyWhileLoading = readyWhileLoading;
         IsRedis = redis;
         Port = port != 0 ? port : FreePort();
         Dir = Directory.CreateTempSubdirectory(redis ? "redis-" : "basalt-").FullName;
@@ -84,6 +87,8 @@ public sealed class ServerProcess : IDisposable
     public static ServerProcess StartBasalt(params string[] args) => new(false, args, null);
     public static ServerProcess StartBasaltWithConfig(string configFile, params string[] args) => new(false, args, configFile);
     public static ServerProcess StartRedis(params string[] args) => new(true, args, null);
+    /// <summary>Returns as soon as the server answers, even -LOADING (startup loading tests).</summary>
+    public static ServerProcess StartWhileLoading(bool redis, params string[] args) => new(redis, args, null, readyWhileLoading: true);
     /// <summary>A server on a given port (restarting an instance at its old address).</summary>
     public static ServerProcess StartOnPort(bool redis, int port, params string[] args) => new(redis, args, null, port);
     /// <summary>A sentinel (Basalt or redis-server --sentinel) with <paramref name="conf"/> after its port/bind/dir lines.</summary>
@@ -116,7 +121,7 @@ public sealed class ServerProcess : IDisposable
                 using var c = Connect();
                 var r = c.Call("PING");
                 // -LOADING: the dataset is still being loaded; any other error (NOAUTH...) means the server is up.
-                if (r.Text == "PONG" || r.IsError && r.Text?.StartsWith("LOADING", StringComparison.Ordinal) != true) return;
+                if (r.Text == "PONG" || r.IsError && (_readyWhileLoading || r.Text?.StartsWith("LOADING", StringComparison.Ordinal) != true)) return;
             }
             catch (Exception ex) { last = ex; }
             Thread.Sleep(50);

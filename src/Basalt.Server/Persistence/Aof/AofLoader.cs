@@ -47,11 +47,8 @@ public static class AofLoader
             return true;
         }
 
-        // Loading ignores maxmemory, as in Redis: no key may be evicted or refused while the dataset is rebuilt.
-        string maxmemory = cfg.Get("maxmemory");
-        cfg.SetRaw("maxmemory", "0");
-        try { LoadAll(server, manifest, dir); }
-        finally { cfg.SetRaw("maxmemory", maxmemory); }
+        // Loading ignores maxmemory, as in Redis: the evictor stays idle while server.Loading is set.
+        LoadAll(server, manifest, dir);
         return true;
     }
 
@@ -62,6 +59,11 @@ public static class AofLoader
         files.AddRange(manifest.Incr);
         long total = 0;
         var sw = Stopwatch.StartNew();
+        long size = 0;
+        foreach (var f in files)
+            try { size += new FileInfo(Path.Combine(dir, f.Name)).Length; } catch (IOException) { }
+        server.Loading.SetTotal(size);
+        var delay = new DatasetLoading.Delay(server);
         for (int i = 0; i < files.Count; i++)
         {
             var f = files[i];
@@ -69,7 +71,7 @@ public static class AofLoader
             if (!File.Exists(path)) throw Fatal($"The AOF file {f.Name} doesn't exist");
             bool last = i == files.Count - 1;
             var fileSw = Stopwatch.StartNew();
-            var r = LoadFile(server, path, f.Name);
+            var r = LoadFile(server, path, f.Name, total, delay);
             if (r == Result.Truncated && !last) throw Fatal("Fatal error: the truncated file is not the last file");
             if (r != Result.Empty || f.Type == AofFileType.Base)
                 Log.Notice($"DB loaded from {(f.Type == AofFileType.Base ? "base" : "incr")} file {f.Name}: {fileSw.Elapsed.TotalSeconds:0.000} seconds");
@@ -101,7 +103,12 @@ public static class AofLoader
         return new AofFatalException(message);
     }
 
-    private static Result LoadFile(RedisServer server, string path, string name)
+    /// <summary>
+    /// One file, on the loading thread: an RDB preamble is parsed aside then swapped in under the lock (it is the
+    /// first file, so nothing is there yet); commands run one at a time under the lock, the pauses of key-load-delay
+    /// outside it. Clients get -LOADING throughout, so the partial dataset is never served.
+    /// </summary>
+    private static Result LoadFile(RedisServer server, string path, string name, long before, DatasetLoading.Delay delay)
     {
         using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1);
         if (fs.Length == 0) return Result.Empty;
@@ -113,8 +120,9 @@ public static class AofLoader
             fs.Position = 0;
             try
             {
-                Rdb.RdbLoadResult r;
-                lock (server.ExecLock) r = Rdb.RdbFile.Load(fs, server, new Rdb.RdbLoadOptions());
+                var loaded = LoadedAside.Load(new LoadingProgressStream(fs, server.Loading, before), server, keepExpired: false);
+                lock (server.ExecLock) loaded.Install(server);
+                var r = loaded.Result;
                 if (r.Aux.TryGetValue("redis-ver", out var ver)) Log.Notice($"Loading RDB produced by version {ver}");
                 if (r.Aux.TryGetValue("aof-base", out var ab) && ab == "1") Log.Notice("RDB is base AOF");
                 Log.Notice($"Done loading RDB, keys loaded: {r.KeysLoaded}, keys expired: {r.ExpiredSkipped}.");
@@ -127,10 +135,10 @@ public static class AofLoader
             if (start < fs.Length) Log.Notice("Reading the remaining AOF tail...");
         }
         fs.Position = start;
-        return Replay(server, fs, path, name, start);
+        return Replay(server, fs, path, name, start, before, delay);
     }
 
-    private static Result Replay(RedisServer server, FileStream fs, string path, string name, long start)
+    private static Result Replay(RedisServer server, FileStream fs, string path, string name, long start, long before, DatasetLoading.Delay delay)
     {
         var reader = new AofReader(fs, start);
         var client = new Client(server, long.MaxValue) { Authenticated = true };
@@ -177,6 +185,8 @@ public static class AofLoader
             }
             client.Out.Reset();
             validUpTo = reader.Position;
+            server.Loading.SetLoaded(before + validUpTo);
+            delay.OnItem();
         }
         if ((client.Flags & ClientFlags.Multi) != 0)
         {

@@ -139,6 +139,7 @@ public static class RdbFile
                     var v = Latin1.GetString(i.ReadString());
                     // "lua" holds scripts of old versions: Redis 7 no longer loads them.
                     if (k != "lua") result.Aux[k] = v;
+                    options.OnAux?.Invoke(k, v);
                     continue;
                 case RdbConstants.OpModuleAux:
                     ulong moduleId = i.ReadLength();
@@ -154,6 +155,7 @@ public static class RdbFile
                 default:
                     if (!RdbConstants.IsKnownValueType(type)) throw new RdbFormatException($"Unknown RDB encoding type {type} at offset {at}");
                     LoadKey(i, type, server, db, options, result, expireAt, idle, freq, now);
+                    options.OnKey?.Invoke();
                     expireAt = -1; idle = -1; freq = -1;
                     continue;
             }
@@ -225,6 +227,10 @@ public sealed class RdbLoadOptions
     public Action<byte[]>? OnFunctionLibrary { get; init; }
     /// <summary>Databases to fill instead of <c>server.Databases</c> (e.g. a replica loading aside before swapping).</summary>
     public Database[]? Target { get; init; }
+    /// <summary>After each key read (startup loading: key-load-delay, progress).</summary>
+    public Action? OnKey { get; init; }
+    /// <summary>Each aux field as it is read.</summary>
+    public Action<string, string>? OnAux { get; init; }
     /// <summary>Check the CRC64 trailer; null = the server's rdbchecksum setting.</summary>
     public bool? VerifyChecksum { get; init; }
 }
