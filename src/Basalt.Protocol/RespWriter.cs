@@ -51,7 +51,7 @@ public sealed class RespWriter : IDisposable
     {
         if (_pos == 0 && _buf.Length > keepBytes * 4)
         {
-            ArrayPool<byte>.Shared.Return(_buf);
+            BufferPool.Return(_buf);
             _buf = ArrayPool<byte>.Shared.Rent(keepBytes);
         }
     }
@@ -70,7 +70,7 @@ public sealed class RespWriter : IDisposable
         if (wanted > Array.MaxLength) wanted = Array.MaxLength;
         var nb = ArrayPool<byte>.Shared.Rent((int)wanted);
         System.Buffer.BlockCopy(_buf, 0, nb, 0, _pos);
-        ArrayPool<byte>.Shared.Return(_buf);
+        BufferPool.Return(_buf);
         _buf = nb;
     }
 
@@ -266,7 +266,7 @@ public sealed class RespWriter : IDisposable
 
     public void Dispose()
     {
-        if (_buf.Length > 0) ArrayPool<byte>.Shared.Return(_buf);
+        if (_buf.Length > 0) BufferPool.Return(_buf);
         _buf = Array.Empty<byte>();
         _pos = 0;
     }

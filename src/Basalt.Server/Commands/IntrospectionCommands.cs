@@ -35,7 +35,7 @@ public static class IntrospectionCommands
         CommandTable.AddSub(memory, "stats", 2, None, 0, 0, 0, MemoryStatsCmd);
         CommandTable.AddSub(memory, "doctor", 2, None, 0, 0, 0, MemoryDoctor);
         CommandTable.AddSub(memory, "malloc-stats", 2, None, 0, 0, 0, MallocStats);
-        CommandTable.AddSub(memory, "purge", 2, None, 0, 0, 0, ctx => { GC.Collect(); GC.WaitForPendingFinalizers(); ctx.Reply.WriteOk(); });
+        CommandTable.AddSub(memory, "purge", 2, None, 0, 0, 0, MemoryPurge);
         CommandTable.AddSub(memory, "help", 2, Loading | Stale, 0, 0, 0, ctx => WriteHelp(ctx, "MEMORY", MemoryHelp));
     }
 
@@ -383,6 +383,17 @@ public static class IntrospectionCommands
             }
         }
         ctx.Reply.WriteVerbatim(sb.ToString());
+    }
+
+    /// <summary>
+    /// Redis asks jemalloc to hand dirty pages back; the equivalent here is a blocking, compacting full collection in
+    /// aggressive mode, which also decommits the free regions the GC would otherwise keep for later allocations.
+    /// </summary>
+    private static void MemoryPurge(CommandContext ctx)
+    {
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
+        ctx.Reply.WriteOk();
     }
 
     /// <summary>There is no jemalloc: report the garbage collector's figures instead.</summary>

@@ -368,7 +368,7 @@ public sealed class ClientConnection
         _parsed = 0;
         if (remaining == 0 && _recv.Length > InitialBufferSize * 8)
         {
-            ArrayPool<byte>.Shared.Return(_recv);
+            BufferPool.Return(_recv);
             _recv = ArrayPool<byte>.Shared.Rent(InitialBufferSize);
         }
     }
@@ -395,7 +395,7 @@ public sealed class ClientConnection
         if (want > Array.MaxLength) want = Array.MaxLength;
         var nb = ArrayPool<byte>.Shared.Rent((int)want);
         Buffer.BlockCopy(_recv, 0, nb, 0, _filled);
-        ArrayPool<byte>.Shared.Return(_recv);
+        BufferPool.Return(_recv);
         _recv = nb;
         if (_filled == _recv.Length)
         {
@@ -470,6 +470,6 @@ public sealed class ClientConnection
         _socket.Dispose();
         var buf = _recv;
         _recv = [];
-        ArrayPool<byte>.Shared.Return(buf);
+        BufferPool.Return(buf);
     }
 }
