@@ -387,10 +387,12 @@ public static class IntrospectionCommands
 
     /// <summary>
     /// Redis asks jemalloc to hand dirty pages back; the equivalent here is a blocking, compacting full collection in
-    /// aggressive mode, which also decommits the free regions the GC would otherwise keep for later allocations.
+    /// aggressive mode, which also decommits the free regions the GC would otherwise keep for later allocations
+    /// (after dropping the cached big connection buffers).
     /// </summary>
     private static void MemoryPurge(CommandContext ctx)
     {
+        Basalt.Protocol.BufferPool.Trim();
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         GC.WaitForPendingFinalizers();
         ctx.Reply.WriteOk();

@@ -36,7 +36,7 @@ public sealed class ClientConnection
         _server = server;
         Client = client;
         client.Connection = this;
-        _recv = ArrayPool<byte>.Shared.Rent(InitialBufferSize);
+        _recv = BufferPool.Rent(InitialBufferSize);
         _sendCallback = () => _ = SendLoopAsync();
     }
 
@@ -369,7 +369,7 @@ public sealed class ClientConnection
         if (remaining == 0 && _recv.Length > InitialBufferSize * 8)
         {
             BufferPool.Return(_recv);
-            _recv = ArrayPool<byte>.Shared.Rent(InitialBufferSize);
+            _recv = BufferPool.Rent(InitialBufferSize);
         }
     }
 
@@ -393,7 +393,7 @@ public sealed class ClientConnection
             want = Math.Max(_server.Config.ClientQueryBufferLimit, (long)_filled + 1);
         }
         if (want > Array.MaxLength) want = Array.MaxLength;
-        var nb = ArrayPool<byte>.Shared.Rent((int)want);
+        var nb = BufferPool.Rent((int)want);
         Buffer.BlockCopy(_recv, 0, nb, 0, _filled);
         BufferPool.Return(_recv);
         _recv = nb;
