@@ -410,6 +410,8 @@ public static class IntrospectionCommands
         sb.Append(ci, $"Fragmented: {gc.FragmentedBytes}\n");
         sb.Append(ci, $"Allocated (total): {GC.GetTotalAllocatedBytes()}\n");
         sb.Append(ci, $"Collections: gen0={GC.CollectionCount(0)} gen1={GC.CollectionCount(1)} gen2={GC.CollectionCount(2)}\n");
+        sb.Append(ci, $"Pause total (ms): {GC.GetTotalPauseDuration().TotalMilliseconds:0.0}\n");
+        sb.Append(ci, $"Big buffers cached: {Basalt.Protocol.BufferPool.CachedBytes}\n");
         sb.Append(ci, $"Server GC: {System.Runtime.GCSettings.IsServerGC}\n");
         sb.Append("--- End .NET GC statistics ---\n");
         ctx.Reply.WriteVerbatim(sb.ToString());
