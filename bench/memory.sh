@@ -3,7 +3,10 @@
 # For each kind a fresh pair of servers is started (no persistence, both pinned to core 0; redis-cli --pipe on
 # core 1), COUNT keys are loaded with `redis-cli --pipe` from a RESP file generated once per kind in bench/out/,
 # and used_memory (INFO memory) and VmRSS (/proc/PID/status) are read before and after the load, and again after
-# MEMORY PURGE (Basalt: a forced full GC; Redis: jemalloc purge). The growth is divided by the key count.
+# MEMORY PURGE (Basalt: a blocking, compacting full GC in aggressive mode, which also decommits free GC regions and
+# drops cached big connection buffers; Redis: jemalloc purge). The growth is divided by the key count.
+# "After load" figures depend on where the GC cycle stands when the load ends (Basalt's gen0 budget under a write
+# flood reaches tens of MB): compare Basalt and Redis on the "after GC" columns.
 # The markdown table goes to bench/out/collections.md and into docs/BENCHMARKS.md between the
 # "bench:collections" markers (reruns replace that block).
 #
@@ -157,7 +160,7 @@ out.append(f"Run {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} U
            f"{count:,} keys per kind, a fresh server pair per kind"
            f"{' (servers pinned to core 0, redis-cli --pipe to core 1)' if pinned != '0' else ''}. "
            "Bytes per key = growth over the empty server (after MEMORY PURGE) divided by the keys loaded; "
-           "\"after GC\" = after a second MEMORY PURGE (Basalt: forced full GC; Redis: jemalloc purge). "
+           "\"after GC\" = after a second MEMORY PURGE (Basalt: aggressive compacting full GC that returns free memory to the OS; Redis: jemalloc purge). "
            "The machine may have been shared with builds and tests of other helpers.")
 out.append("")
 out.append("| kind | keys | encoding Basalt / Redis | used_memory B/key Basalt / Redis | ratio | used_memory after GC B/key Basalt / Redis | ratio | RSS growth B/key Basalt / Redis | ratio | RSS growth after GC B/key Basalt / Redis | ratio |")

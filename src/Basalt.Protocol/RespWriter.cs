@@ -17,7 +17,7 @@ public sealed class RespWriter : IDisposable
 
     public RespWriter(int initialSize = 16 * 1024)
     {
-        _buf = ArrayPool<byte>.Shared.Rent(initialSize);
+        _buf = BufferPool.Rent(initialSize);
     }
 
     /// <summary>2 or 3; decides how RESP3-only types are encoded.</summary>
@@ -51,8 +51,8 @@ public sealed class RespWriter : IDisposable
     {
         if (_pos == 0 && _buf.Length > keepBytes * 4)
         {
-            ArrayPool<byte>.Shared.Return(_buf);
-            _buf = ArrayPool<byte>.Shared.Rent(keepBytes);
+            BufferPool.Return(_buf);
+            _buf = BufferPool.Rent(keepBytes);
         }
     }
 
@@ -68,9 +68,9 @@ public sealed class RespWriter : IDisposable
     {
         long wanted = Math.Max((long)_buf.Length * 2, (long)_pos + size);
         if (wanted > Array.MaxLength) wanted = Array.MaxLength;
-        var nb = ArrayPool<byte>.Shared.Rent((int)wanted);
+        var nb = BufferPool.Rent((int)wanted);
         System.Buffer.BlockCopy(_buf, 0, nb, 0, _pos);
-        ArrayPool<byte>.Shared.Return(_buf);
+        BufferPool.Return(_buf);
         _buf = nb;
     }
 
@@ -266,7 +266,7 @@ public sealed class RespWriter : IDisposable
 
     public void Dispose()
     {
-        if (_buf.Length > 0) ArrayPool<byte>.Shared.Return(_buf);
+        if (_buf.Length > 0) BufferPool.Return(_buf);
         _buf = Array.Empty<byte>();
         _pos = 0;
     }

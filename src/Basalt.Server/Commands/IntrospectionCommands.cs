@@ -35,7 +35,7 @@ public static class IntrospectionCommands
         CommandTable.AddSub(memory, "stats", 2, None, 0, 0, 0, MemoryStatsCmd);
         CommandTable.AddSub(memory, "doctor", 2, None, 0, 0, 0, MemoryDoctor);
         CommandTable.AddSub(memory, "malloc-stats", 2, None, 0, 0, 0, MallocStats);
-        CommandTable.AddSub(memory, "purge", 2, None, 0, 0, 0, ctx => { GC.Collect(); GC.WaitForPendingFinalizers(); ctx.Reply.WriteOk(); });
+        CommandTable.AddSub(memory, "purge", 2, None, 0, 0, 0, MemoryPurge);
         CommandTable.AddSub(memory, "help", 2, Loading | Stale, 0, 0, 0, ctx => WriteHelp(ctx, "MEMORY", MemoryHelp));
     }
 
@@ -385,6 +385,19 @@ public static class IntrospectionCommands
         ctx.Reply.WriteVerbatim(sb.ToString());
     }
 
+    /// <summary>
+    /// Redis asks jemalloc to hand dirty pages back; the equivalent here is a blocking, compacting full collection in
+    /// aggressive mode, which also decommits the free regions the GC would otherwise keep for later allocations
+    /// (after dropping the cached big connection buffers).
+    /// </summary>
+    private static void MemoryPurge(CommandContext ctx)
+    {
+        Basalt.Protocol.BufferPool.Trim();
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
+        ctx.Reply.WriteOk();
+    }
+
     /// <summary>There is no jemalloc: report the garbage collector's figures instead.</summary>
     private static void MallocStats(CommandContext ctx)
     {
@@ -397,6 +410,8 @@ public static class IntrospectionCommands
         sb.Append(ci, $"Fragmented: {gc.FragmentedBytes}\n");
         sb.Append(ci, $"Allocated (total): {GC.GetTotalAllocatedBytes()}\n");
         sb.Append(ci, $"Collections: gen0={GC.CollectionCount(0)} gen1={GC.CollectionCount(1)} gen2={GC.CollectionCount(2)}\n");
+        sb.Append(ci, $"Pause total (ms): {GC.GetTotalPauseDuration().TotalMilliseconds:0.0}\n");
+        sb.Append(ci, $"Big buffers cached: {Basalt.Protocol.BufferPool.CachedBytes}\n");
         sb.Append(ci, $"Server GC: {System.Runtime.GCSettings.IsServerGC}\n");
         sb.Append("--- End .NET GC statistics ---\n");
         ctx.Reply.WriteVerbatim(sb.ToString());

@@ -36,7 +36,7 @@ public sealed class ClientConnection
         _server = server;
         Client = client;
         client.Connection = this;
-        _recv = ArrayPool<byte>.Shared.Rent(InitialBufferSize);
+        _recv = BufferPool.Rent(InitialBufferSize);
         _sendCallback = () => _ = SendLoopAsync();
     }
 
@@ -368,8 +368,8 @@ public sealed class ClientConnection
         _parsed = 0;
         if (remaining == 0 && _recv.Length > InitialBufferSize * 8)
         {
-            ArrayPool<byte>.Shared.Return(_recv);
-            _recv = ArrayPool<byte>.Shared.Rent(InitialBufferSize);
+            BufferPool.Return(_recv);
+            _recv = BufferPool.Rent(InitialBufferSize);
         }
     }
 
@@ -393,9 +393,9 @@ public sealed class ClientConnection
             want = Math.Max(_server.Config.ClientQueryBufferLimit, (long)_filled + 1);
         }
         if (want > Array.MaxLength) want = Array.MaxLength;
-        var nb = ArrayPool<byte>.Shared.Rent((int)want);
+        var nb = BufferPool.Rent((int)want);
         Buffer.BlockCopy(_recv, 0, nb, 0, _filled);
-        ArrayPool<byte>.Shared.Return(_recv);
+        BufferPool.Return(_recv);
         _recv = nb;
         if (_filled == _recv.Length)
         {
@@ -472,6 +472,6 @@ public sealed class ClientConnection
         _socket.Dispose();
         var buf = _recv;
         _recv = [];
-        ArrayPool<byte>.Shared.Return(buf);
+        BufferPool.Return(buf);
     }
 }

@@ -8,29 +8,42 @@ namespace Basalt.Server.Types;
 /// A Redis set. While every member is a 64-bit integer (string2ll-exact) and there are at most
 /// set-max-intset-entries of them, it is an "intset": ONE byte[] whose first byte is the element width
 /// (2, 4 or 8) followed by the sorted little-endian values, widened only when a larger value arrives
-/// (as Redis's intset). Otherwise a "hashtable" (<see cref="KeyTable{TValue}"/>, entry index = SSCAN cursor).
+/// (as Redis's intset). Otherwise a "hashtable", held in one of two ways: while it has at most
+/// <see cref="PackedMaxEntries"/> members of at most <see cref="PackedMaxValue"/> bytes, ONE packed byte[]
+/// (first byte 0, a u16 count, then each member as a length byte and its bytes, in insertion order; the shape
+/// Redis 7.2 calls a listpack set), else a <see cref="KeyTable{TValue}"/> (entry index = SSCAN cursor).
+/// OBJECT ENCODING says "hashtable" for both, as Redis 7.0 has no small encoding for strings; the packed form
+/// only saves memory (a 5-member set: one 64-byte array instead of a table with 5 separate member arrays).
 /// </summary>
 public sealed class RedisSet : IRedisValue, IDigestible
 {
     private static readonly byte[] EmptyIntset = [2];
 
-    private object _data; // byte[] intset or KeyTable<byte>
+    private object _data; // byte[] intset (first byte 2/4/8), byte[] packed strings (first byte 0) or KeyTable<byte>
+
+    /// <summary>Limits of the packed form (Redis 7.2's set-max-listpack-entries/-value defaults).</summary>
+    internal const int PackedMaxEntries = 128, PackedMaxValue = 64;
+
+    private const int PackedHeader = 3;
+    private static readonly byte[] EmptyPacked = new byte[PackedHeader];
 
     public RedisSet() => _data = EmptyIntset;
 
     private RedisSet(object data) => _data = data;
 
     public string TypeName => "set";
-    public string Encoding => _data is byte[] ? "intset" : "hashtable";
-    public bool IsIntset => _data is byte[];
+    public string Encoding => IsIntset ? "intset" : "hashtable";
+    public bool IsIntset => _data is byte[] s && s[0] != 0;
 
-    public int Count => _data is byte[] s ? (s.Length - 1) / s[0] : ((KeyTable<byte>)_data).Count;
+    public int Count => _data is byte[] s
+        ? (s[0] == 0 ? BinaryPrimitives.ReadUInt16LittleEndian(s.AsSpan(1)) : (s.Length - 1) / s[0])
+        : ((KeyTable<byte>)_data).Count;
 
     internal KeyTable<byte>? Table => _data as KeyTable<byte>;
 
     public IRedisValue Clone()
     {
-        if (_data is byte[] s) return new RedisSet(s.Length == 1 ? EmptyIntset : s.AsSpan().ToArray());
+        if (_data is byte[] s) return new RedisSet(s.Length == 1 || s.Length == PackedHeader && s[0] == 0 ? s : s.AsSpan().ToArray());
         var src = (KeyTable<byte>)_data;
         var copy = new KeyTable<byte>(src.Count);
         for (int i = 0; i < src.Capacity; i++)
@@ -101,14 +114,18 @@ public sealed class RedisSet : IRedisValue, IDigestible
 
     public bool Contains(ReadOnlySpan<byte> member)
     {
-        if (_data is byte[] s) return RespNumbers.TryParseInt64(member, out long v) && Search(s, v) >= 0;
+        if (_data is byte[] s)
+        {
+            if (s[0] == 0) return PackedFind(s, member) >= 0;
+            return RespNumbers.TryParseInt64(member, out long v) && Search(s, v) >= 0;
+        }
         return ((KeyTable<byte>)_data).ContainsKey(member);
     }
 
     /// <summary>Adds a member; true when new. Converts to a hashtable for a non-integer or past <paramref name="maxIntset"/>.</summary>
     public bool Add(ReadOnlySpan<byte> member, long maxIntset)
     {
-        if (_data is byte[] s)
+        if (_data is byte[] s && s[0] != 0)
         {
             if (RespNumbers.TryParseInt64(member, out long v))
             {
@@ -117,6 +134,22 @@ public sealed class RedisSet : IRedisValue, IDigestible
                 return true;
             }
             Convert();
+        }
+        if (_data is byte[] p)
+        {
+            if (PackedFind(p, member) >= 0) return false;
+            int count = BinaryPrimitives.ReadUInt16LittleEndian(p.AsSpan(1));
+            if (count < PackedMaxEntries && member.Length <= PackedMaxValue)
+            {
+                var nb = new byte[p.Length + 1 + member.Length];
+                p.AsSpan().CopyTo(nb);
+                nb[p.Length] = (byte)member.Length;
+                member.CopyTo(nb.AsSpan(p.Length + 1));
+                BinaryPrimitives.WriteUInt16LittleEndian(nb.AsSpan(1), (ushort)(count + 1));
+                _data = nb;
+                return true;
+            }
+            ToTable(count + 1);
         }
         var table = (KeyTable<byte>)_data;
         table.GetValueRefOrAdd(member, out bool exists);
@@ -154,6 +187,14 @@ public sealed class RedisSet : IRedisValue, IDigestible
     public bool Remove(ReadOnlySpan<byte> member)
     {
         if (_data is KeyTable<byte> table) return table.Remove(member);
+        var s = (byte[])_data;
+        if (s[0] == 0)
+        {
+            int off = PackedFind(s, member);
+            if (off < 0) return false;
+            PackedRemoveAt(s, off);
+            return true;
+        }
         if (!RespNumbers.TryParseInt64(member, out long v)) return false;
         return RemoveInt(v);
     }
@@ -173,12 +214,81 @@ public sealed class RedisSet : IRedisValue, IDigestible
         return true;
     }
 
+    /// <summary>Leaves the intset encoding for "hashtable": packed while small enough, else a table.</summary>
     public void Convert()
     {
-        if (_data is not byte[] s) return;
+        if (_data is not byte[] s || s[0] == 0) return;
         int width = s[0], count = (s.Length - 1) / width;
-        var table = new KeyTable<byte>(count);
-        for (int i = 0; i < count; i++) table.Set(RespNumbers.Int64ToBytes(Read(s, width, i)), 0);
+        if (count >= PackedMaxEntries) // >=: the caller is usually about to add one more
+        {
+            var table = new KeyTable<byte>(count);
+            for (int i = 0; i < count; i++) table.Set(RespNumbers.Int64ToBytes(Read(s, width, i)), 0);
+            _data = table;
+            return;
+        }
+        Span<byte> digits = stackalloc byte[20];
+        int size = PackedHeader;
+        for (int i = 0; i < count; i++) size += 1 + RespNumbers.FormatInt64(Read(s, width, i), digits);
+        var p = new byte[size];
+        BinaryPrimitives.WriteUInt16LittleEndian(p.AsSpan(1), (ushort)count);
+        int o = PackedHeader;
+        for (int i = 0; i < count; i++)
+        {
+            int n = RespNumbers.FormatInt64(Read(s, width, i), p.AsSpan(o + 1));
+            p[o] = (byte)n;
+            o += 1 + n;
+        }
+        _data = p;
+    }
+
+    // ---- packed strings primitives ----
+
+    /// <summary>Offset of the entry (its length byte) equal to <paramref name="member"/>, or -1.</summary>
+    private static int PackedFind(byte[] p, ReadOnlySpan<byte> member)
+    {
+        if (member.Length > PackedMaxValue) return -1;
+        int off = PackedHeader;
+        while (off < p.Length)
+        {
+            int len = p[off];
+            if (len == member.Length && p.AsSpan(off + 1, len).SequenceEqual(member)) return off;
+            off += 1 + len;
+        }
+        return -1;
+    }
+
+    /// <summary>Offset of the entry number <paramref name="ordinal"/>.</summary>
+    private static int PackedOffsetOf(byte[] p, int ordinal)
+    {
+        int off = PackedHeader;
+        for (int i = 0; i < ordinal; i++) off += 1 + p[off];
+        return off;
+    }
+
+    private void PackedRemoveAt(byte[] p, int off)
+    {
+        int count = BinaryPrimitives.ReadUInt16LittleEndian(p.AsSpan(1)) - 1;
+        if (count == 0) { _data = EmptyPacked; return; }
+        int len = 1 + p[off];
+        var nb = new byte[p.Length - len]; // a fresh array: enumerators and returned spans keep the old one
+        p.AsSpan(0, off).CopyTo(nb);
+        p.AsSpan(off + len).CopyTo(nb.AsSpan(off));
+        BinaryPrimitives.WriteUInt16LittleEndian(nb.AsSpan(1), (ushort)count);
+        _data = nb;
+    }
+
+    /// <summary>Packed form to a table sized for <paramref name="capacity"/> members.</summary>
+    private void ToTable(int capacity)
+    {
+        var p = (byte[])_data;
+        var table = new KeyTable<byte>(capacity);
+        int off = PackedHeader;
+        while (off < p.Length)
+        {
+            int len = p[off];
+            table.Set(p.AsSpan(off + 1, len).ToArray(), 0);
+            off += 1 + len;
+        }
         _data = table;
     }
 
@@ -187,6 +297,11 @@ public sealed class RedisSet : IRedisValue, IDigestible
     {
         if (_data is byte[] s)
         {
+            if (s[0] == 0)
+            {
+                int off = PackedOffsetOf(s, rng.Next(Count));
+                return s.AsSpan(off + 1, s[off]);
+            }
             int n = RespNumbers.FormatInt64(Read(s, s[0], rng.Next(Count)), scratch);
             return scratch.AsSpan(0, n);
         }
@@ -199,6 +314,13 @@ public sealed class RedisSet : IRedisValue, IDigestible
     {
         if (_data is byte[] s)
         {
+            if (s[0] == 0)
+            {
+                int off = PackedOffsetOf(s, rng.Next(Count));
+                var member = s.AsSpan(off + 1, s[off]).ToArray();
+                PackedRemoveAt(s, off);
+                return member;
+            }
             long v = Read(s, s[0], rng.Next(Count));
             RemoveInt(v);
             return RespNumbers.Int64ToBytes(v);
@@ -220,20 +342,25 @@ public sealed class RedisSet : IRedisValue, IDigestible
 
     public Enumerator GetEnumerator() => new(this);
 
-    /// <summary>Walks members: ascending for intsets (formatted into a scratch buffer), slot order for tables.</summary>
+    /// <summary>
+    /// Walks members: ascending for intsets (formatted into a scratch buffer), insertion order for packed sets,
+    /// slot order for tables.
+    /// </summary>
     public ref struct Enumerator
     {
         private readonly byte[]? _ints;
+        private readonly byte[]? _packed;
         private readonly KeyTable<byte>? _table;
         private readonly byte[]? _scratch;
         private int _pos;
 
         internal Enumerator(RedisSet s)
         {
-            _ints = s._data as byte[];
+            var bytes = s._data as byte[];
+            if (bytes is not null && bytes[0] == 0) _packed = bytes; else _ints = bytes;
             _table = s._data as KeyTable<byte>;
             _scratch = _ints is null ? null : new byte[20];
-            _pos = -1;
+            _pos = _packed is null ? -1 : PackedHeader;
             Current = default;
         }
 
@@ -241,6 +368,14 @@ public sealed class RedisSet : IRedisValue, IDigestible
 
         public bool MoveNext()
         {
+            if (_packed is not null)
+            {
+                if (_pos >= _packed.Length) return false;
+                int len = _packed[_pos];
+                Current = _packed.AsSpan(_pos + 1, len);
+                _pos += 1 + len;
+                return true;
+            }
             if (_ints is not null)
             {
                 int width = _ints[0];

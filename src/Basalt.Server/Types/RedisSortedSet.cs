@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using Basalt.Protocol;
 using Basalt.Server.Keyspace;
 
@@ -22,19 +23,30 @@ public enum ZAddFlags { None = 0, NX = 1, XX = 2, GT = 4, LT = 8, Incr = 16 }
 public enum ZAddOutcome { Nop, Unchanged, Updated, Added, NaN }
 
 /// <summary>
-/// A Redis sorted set. Small sets are "listpack": ONE byte[] of entries sorted by (score, member), each
+/// A Redis sorted set. Small sets are "listpack": ONE byte[], a u16 entry count then entries sorted by (score, member), each
 /// [varint (len*2 | intScore)][member][score as zigzag varint when integral, else 8-byte double]. Past
 /// zset-max-listpack-entries/value they become a <see cref="ZSkipList"/> ("skiplist"), never going back
 /// except when a store command builds a fresh set.
 /// </summary>
 public sealed partial class RedisSortedSet : IRedisValue, IDigestible
 {
-    private object _data = Array.Empty<byte>(); // byte[] listpack or ZSkipList
-    private int _lpCount;
+    private object _data = EmptyLp; // byte[] listpack or ZSkipList
+
+    // The entry count lives in the listpack's first two bytes, not in a field: a field would take this object
+    // from 24 to 32 bytes, which is most of the overhead of a small sorted set.
+    private const int LpHeader = 2;
+    private const int MaxPackedEntries = ushort.MaxValue;
+    private static readonly byte[] EmptyLp = new byte[LpHeader];
+
+    private int LpCount
+    {
+        get => BinaryPrimitives.ReadUInt16LittleEndian((byte[])_data);
+        set => BinaryPrimitives.WriteUInt16LittleEndian((byte[])_data, (ushort)value); // only on a fresh array
+    }
 
     public string TypeName => "zset";
     public string Encoding => _data is ZSkipList ? "skiplist" : "listpack";
-    public int Count => _data is ZSkipList sl ? sl.Count : _lpCount;
+    public int Count => _data is ZSkipList sl ? sl.Count : LpCount;
     public bool IsListpack => _data is byte[];
     public ZSkipList? SkipList => _data as ZSkipList;
 
@@ -101,7 +113,7 @@ public sealed partial class RedisSortedSet : IRedisValue, IDigestible
     /// <summary>Offset of the entry at <paramref name="rank"/> (or the end of the listpack when rank == count).</summary>
     private static int OffsetOf(byte[] lp, long rank)
     {
-        int off = 0;
+        int off = LpHeader;
         for (long i = 0; i < rank; i++) off = ReadEntry(lp, off, out _, out _, out _);
         return off;
     }
@@ -109,8 +121,8 @@ public sealed partial class RedisSortedSet : IRedisValue, IDigestible
     private int LpFind(ReadOnlySpan<byte> member, out int off, out int next, out double score, out long rank)
     {
         var lp = (byte[])_data;
-        off = 0;
-        for (rank = 0; rank < _lpCount; rank++)
+        off = LpHeader;
+        for (rank = 0; rank < LpCount; rank++)
         {
             next = ReadEntry(lp, off, out int mo, out int ml, out score);
             if (lp.AsSpan(mo, ml).SequenceEqual(member)) return 1;
@@ -124,8 +136,8 @@ public sealed partial class RedisSortedSet : IRedisValue, IDigestible
     {
         if (score == 0) score = 0; // -0 is stored as 0 in a listpack, as Redis does
         var lp = (byte[])_data;
-        int off = 0;
-        for (int i = 0; i < _lpCount; i++)
+        int off = LpHeader;
+        for (int i = 0; i < LpCount; i++)
         {
             int next = ReadEntry(lp, off, out int mo, out int ml, out double s);
             if (ZSkipList.Compare(s, lp.AsSpan(mo, ml), score, member) > 0) break;
@@ -137,7 +149,7 @@ public sealed partial class RedisSortedSet : IRedisValue, IDigestible
         WriteEntry(nb.AsSpan(off), member, score);
         lp.AsSpan(off).CopyTo(nb.AsSpan(off + size));
         _data = nb;
-        _lpCount++;
+        LpCount++;
     }
 
     private void LpCut(int from, int to, int entries)
@@ -147,7 +159,7 @@ public sealed partial class RedisSortedSet : IRedisValue, IDigestible
         lp.AsSpan(0, from).CopyTo(nb);
         lp.AsSpan(to).CopyTo(nb.AsSpan(from));
         _data = nb;
-        _lpCount -= entries;
+        LpCount -= entries;
     }
 
     // ---- element operations ----
@@ -189,7 +201,7 @@ public sealed partial class RedisSortedSet : IRedisValue, IDigestible
     /// <summary>Inserts a member known to be absent.</summary>
     public void Insert(ReadOnlySpan<byte> member, double score, long maxEntries, long maxValue)
     {
-        if (_data is byte[] && (_lpCount + 1 > maxEntries || member.Length > maxValue)) ConvertToSkipList();
+        if (_data is byte[] && (LpCount + 1 > Math.Min(maxEntries, MaxPackedEntries) || member.Length > maxValue)) ConvertToSkipList();
         if (_data is ZSkipList sl) sl.Insert(score, member.ToArray());
         else LpInsert(member, score);
     }
@@ -272,8 +284,8 @@ public sealed partial class RedisSortedSet : IRedisValue, IDigestible
         {
             var lp = (byte[])_data;
             lo = 0; hi = 0;
-            int off = 0;
-            for (int i = 0; i < _lpCount; i++)
+            int off = LpHeader;
+            for (int i = 0; i < LpCount; i++)
             {
                 off = ReadEntry(lp, off, out _, out _, out double s);
                 if (!r.GteMin(s)) lo = i + 1;
@@ -295,13 +307,13 @@ public sealed partial class RedisSortedSet : IRedisValue, IDigestible
         }
         // As Redis walks a listpack: the first element >= min, then every following one <= max.
         var lp = (byte[])_data;
-        int off = 0;
-        long lo = _lpCount, hi = _lpCount;
-        for (int i = 0; i < _lpCount; i++)
+        int off = LpHeader;
+        long lo = LpCount, hi = LpCount;
+        for (int i = 0; i < LpCount; i++)
         {
             off = ReadEntry(lp, off, out int mo, out int ml, out _);
             var m = lp.AsSpan(mo, ml);
-            if (lo == _lpCount)
+            if (lo == LpCount)
             {
                 if (!r.GteMin(m)) continue;
                 lo = i;
@@ -335,15 +347,14 @@ public sealed partial class RedisSortedSet : IRedisValue, IDigestible
     public void ConvertToSkipList()
     {
         if (_data is not byte[] lp) return;
-        var sl = new ZSkipList(Math.Max(16, _lpCount * 2));
-        int off = 0;
-        for (int i = 0; i < _lpCount; i++)
+        var sl = new ZSkipList(Math.Max(16, LpCount * 2));
+        int off = LpHeader;
+        for (int i = 0; i < LpCount; i++)
         {
             off = ReadEntry(lp, off, out int mo, out int ml, out double s);
             sl.Insert(s, lp.AsSpan(mo, ml).ToArray());
         }
         _data = sl;
-        _lpCount = 0;
     }
 
     /// <summary>
@@ -355,15 +366,15 @@ public sealed partial class RedisSortedSet : IRedisValue, IDigestible
         var z = new RedisSortedSet();
         int maxLen = 0;
         foreach (var it in items) maxLen = Math.Max(maxLen, it.Member.Length);
-        if (items.Count <= maxEntries && maxLen <= maxValue)
+        if (items.Count <= Math.Min(maxEntries, MaxPackedEntries) && maxLen <= maxValue)
         {
-            int size = 0;
+            int size = LpHeader;
             foreach (var it in items) size += EntrySize(it.Member.Length, it.Score == 0 ? 0 : it.Score);
             var lp = new byte[size];
-            int off = 0;
+            int off = LpHeader;
             foreach (var it in items) off += WriteEntry(lp.AsSpan(off), it.Member, it.Score == 0 ? 0 : it.Score);
             z._data = lp;
-            z._lpCount = items.Count;
+            z.LpCount = items.Count;
         }
         else
         {
@@ -377,7 +388,7 @@ public sealed partial class RedisSortedSet : IRedisValue, IDigestible
     public IRedisValue Clone()
     {
         var z = new RedisSortedSet();
-        if (_data is byte[] lp) { z._data = lp.AsSpan().ToArray(); z._lpCount = _lpCount; }
+        if (_data is byte[] lp) z._data = lp.Length == LpHeader ? EmptyLp : lp.AsSpan().ToArray();
         else
         {
             var src = (ZSkipList)_data;
