@@ -156,6 +156,6 @@ public class PubSubSlowSubscriberTests
         Assert.Equal(1, pub.Call("PUBLISH", "slow:ch", "after").Integer);
         Assert.Equal("after", good.Read().Items![2].Text);
         Assert.Equal("PONG", pub.Call("PING").Text);
-        Tools.WaitUntil(() => server.Output.Contains("scheduled to be closed ASAP for overcoming of output buffer limits."), TimeSpan.FromSeconds(5), "log line");
+        Tools.WaitUntil(() => server.Output.Contains("scheduled to be closed ASAP for overcoming of output buffer limits."), TimeSpan.FromSeconds(30), "log line");
     }
 }
