@@ -93,26 +93,71 @@ public sealed partial class ReplicationManager : IPropagationSink
     public void Feed(PropagationUnit unit)
     {
         if (_backlog is null || IsReplica) return; // a replica forwards its master's bytes instead
+        // The common unit (one command in the current db) goes out as the propagator encoded it.
+        if (unit.Count == 1 && unit.Db(0) == _selectedDb)
+        {
+            if ((unit.Targets(0) & PropagateTargets.Replicas) != 0) FeedStream(unit.Command(0));
+            return;
+        }
         _scratch.Reset();
         PropagationFrames.Emit(unit, PropagateTargets.Replicas, ref _selectedDb, _writeScratch);
         if (_scratch.Length > 0) FeedStream(_scratch.WrittenSpan);
     }
 
-    /// <summary>Appends stream bytes to the backlog and sends them to every replica that is past its snapshot point.</summary>
+    private bool _batching;    // a client's command batch is executing: replicas are woken once at its end
+    private bool _wakePending; // stream bytes were queued to replicas during the batch
+
+    /// <summary>
+    /// Under the lock, when a client's command batch starts: stream bytes are queued to replicas but sent only at
+    /// <see cref="EndBatch"/>, as Redis writes replica buffers once per event-loop iteration (not once per command).
+    /// </summary>
+    public void BeginBatch() => _batching = true;
+
+    /// <summary>Under the lock, when the batch ends: one wake (and output-limit check) per replica for all it queued.</summary>
+    public void EndBatch()
+    {
+        _batching = false;
+        if (!_wakePending) return;
+        _wakePending = false;
+        WakeReplicas();
+    }
+
+    /// <summary>Appends stream bytes to the backlog and queues them to every replica that is past its snapshot point.</summary>
     internal void FeedStream(ReadOnlySpan<byte> data)
     {
         if (_backlog is null) return;
         _backlog.Append(data);
-        List<ReplicaState>? over = null;
+        bool any = false;
         for (int i = 0; i < _replicas.Count; i++)
         {
             var r = _replicas[i];
             if (r.Pending is not null) r.Pending.WriteRaw(data);
             else if (r.State != ReplicaSyncState.Online) continue; // waiting for a snapshot taken later
-            else
+            else r.Client.Out.WriteRaw(data);
+            any = true;
+        }
+        if (!any) return;
+        if (_batching) _wakePending = true;
+        else WakeReplicas();
+    }
+
+    /// <summary>
+    /// Sends what online replicas have queued, on this thread (no thread-pool hop per wake: with the master on one
+    /// core each hop was a context switch); closes those over their output limit.
+    /// </summary>
+    private void WakeReplicas()
+    {
+        _server.BeforeRepliesSent?.Invoke(); // as Client.WakeWriter: the AOF has the writes before a replica does
+        var limits = _server.Dispatcher.Introspection.OutputLimits;
+        List<ReplicaState>? over = null;
+        for (int i = 0; i < _replicas.Count; i++)
+        {
+            var r = _replicas[i];
+            if (r.Pending is null)
             {
-                r.Client.Out.WriteRaw(data);
-                r.Client.WakeWriter();
+                if (r.State != ReplicaSyncState.Online) continue;
+                var c = r.Client;
+                if (c.Out.Length > 0 && c.Connection is { } conn && !limits.Check(c) && c.TryBeginSend()) conn.SendNow();
             }
             if (OverOutputLimit(r)) (over ??= new()).Add(r);
         }
