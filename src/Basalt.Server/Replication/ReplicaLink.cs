@@ -365,6 +365,9 @@ public sealed class ReplicaLink
                 var mc = MasterClient;
                 if (mc is null || mc.Has(ClientFlags.CloseAsap)) return;
                 int pos = _start;
+                _m.BeginBatch(); // our own replicas get what this read applied in one send, not one per command
+                try
+                {
                 while (pos < _end)
                 {
                     int next = Frame(pos, out int argc);
@@ -385,6 +388,8 @@ public sealed class ReplicaLink
                     }
                     if (_stopped || mc.Has(ClientFlags.CloseAsap)) return;
                 }
+                }
+                finally { _m.EndBatch(); }
                 _start = pos;
             }
             // Keep the unapplied bytes (an open MULTI) and the partial command at the front.
