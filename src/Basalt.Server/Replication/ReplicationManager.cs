@@ -107,13 +107,15 @@ public sealed partial class ReplicationManager : IPropagationSink
     private bool _batching;    // a client's command batch is executing: replicas are woken at its end at the earliest
     private bool _wakePending; // stream bytes were queued to replicas and not sent yet
     private bool _urgent;      // something waits on the replicas (WAIT's GETACK): send at the end of this batch
-    private long _unsentBytes, _unsentSince; // queued since the last send, and when the first of them was (Stopwatch ticks)
+    private long _unsentBytes; // queued since the last send
+    private long _lastSend;    // Stopwatch ticks of the last send to replicas
     private Thread? _flusher;
     private readonly AutoResetEvent _flushSignal = new(false);
     private bool _flushArmed;
 
-    // Replicas are written to when this much is queued or the oldest queued byte is this old: one send per batch
-    // made a send() (and a wake-up of the replica) per 16 commands; Redis writes once per event-loop iteration.
+    // Replicas are written to at the end of a batch when this much is queued or the last send is this old (so an
+    // isolated write goes at once): one send per batch made a send() and a replica wake-up per 16 commands under
+    // pipelined load, where Redis writes once per event-loop iteration.
     private const long CoalesceBytes = 16 * 1024;
     private static readonly long CoalesceTicks = System.Diagnostics.Stopwatch.Frequency / 5000; // 200 µs
 
@@ -124,14 +126,14 @@ public sealed partial class ReplicationManager : IPropagationSink
     public void BeginBatch() => _batching = true;
 
     /// <summary>
-    /// Under the lock, when the batch ends: sends what replicas queued if enough is queued or it waited long enough;
-    /// otherwise a timer (1 ms) sends it unless a later batch does first.
+    /// Under the lock, when the batch ends: sends what replicas queued if enough is queued or the last send is old
+    /// enough; otherwise the flush thread sends it about 1 ms later unless a later batch does first.
     /// </summary>
     public void EndBatch()
     {
         _batching = false;
         if (!_wakePending) return;
-        if (_urgent || _unsentBytes >= CoalesceBytes || System.Diagnostics.Stopwatch.GetTimestamp() - _unsentSince >= CoalesceTicks)
+        if (_urgent || _unsentBytes >= CoalesceBytes || System.Diagnostics.Stopwatch.GetTimestamp() - _lastSend >= CoalesceTicks)
         {
             WakeReplicas();
             return;
@@ -185,11 +187,7 @@ public sealed partial class ReplicationManager : IPropagationSink
             WakeReplicas();
             return;
         }
-        if (!_wakePending)
-        {
-            _wakePending = true;
-            _unsentSince = System.Diagnostics.Stopwatch.GetTimestamp();
-        }
+        _wakePending = true;
         _unsentBytes += data.Length;
     }
 
@@ -201,6 +199,7 @@ public sealed partial class ReplicationManager : IPropagationSink
     {
         _wakePending = _urgent = false;
         _unsentBytes = 0;
+        _lastSend = System.Diagnostics.Stopwatch.GetTimestamp();
         _server.BeforeRepliesSent?.Invoke(); // as Client.WakeWriter: the AOF has the writes before a replica does
         var limits = _server.Dispatcher.Introspection.OutputLimits;
         List<ReplicaState>? over = null;
