@@ -83,7 +83,31 @@ public sealed partial class ReplicationManager : IPropagationSink
     public long SyncFull, SyncPartialOk, SyncPartialErr;
 
     /// <summary>The link to our master while we are a replica (REPLICAOF host port).</summary>
-    public ReplicaLink? Link { get; private set; }
+    public ReplicaLink? Link
+    {
+        get => _link;
+        private set
+        {
+            _link = value;
+            SyncSink();
+        }
+    }
+
+    private ReplicaLink? _link;
+    private bool _sinkAttached;
+
+    /// <summary>
+    /// The propagator feeds us only while we are a master with a backlog: a replica forwards its master's bytes, and
+    /// without any sink (no AOF either) the dispatcher skips building the stream for every applied command.
+    /// </summary>
+    private void SyncSink()
+    {
+        bool want = _backlog is not null && _link is null;
+        if (want == _sinkAttached) return;
+        _sinkAttached = want;
+        if (want) _server.Propagator.AddSink(this);
+        else _server.Propagator.RemoveSink(this);
+    }
 
     public bool IsReplica => Link is not null;
 
@@ -254,7 +278,7 @@ public sealed partial class ReplicationManager : IPropagationSink
     {
         if (_backlog is not null) return;
         _backlog = new ReplicationBacklog(_server.Config.GetInt64("repl-backlog-size"), _offsetWithoutBacklog);
-        _server.Propagator.AddSink(this);
+        SyncSink();
     }
 
     private void FreeBacklog()
@@ -262,7 +286,7 @@ public sealed partial class ReplicationManager : IPropagationSink
         if (_backlog is null) return;
         _offsetWithoutBacklog = _backlog.Offset;
         _backlog = null;
-        _server.Propagator.RemoveSink(this);
+        SyncSink();
     }
 
     /// <summary>A replica that resynced fully from its master starts a new history: fresh backlog at the master's offset.</summary>
