@@ -213,6 +213,7 @@ public sealed partial class ReplicationManager : IPropagationSink
         }
         _wakePending = true;
         _unsentBytes += data.Length;
+        if (_unsentBytes >= 64 * CoalesceBytes) WakeReplicas(); // a huge batch does not pile up its whole stream
     }
 
     /// <summary>
