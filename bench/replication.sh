@@ -8,7 +8,9 @@
 #   resync bytes: the replica's total_net_repl_input_bytes for the full sync, and for a partial resync after
 #              CLIENT KILL TYPE master with 1000 SETs written meanwhile.
 # Results: bench/out/replication.md and docs/BENCHMARKS.md between the "bench:replication" markers.
-# Knobs: COUNTS="1000000 5000000"  N=300000  NODOC=1
+#   Each server gets an unrecorded warm-up run first (Basalt's JIT tiers up during its first requests); with ROUNDS > 1
+#   the throughput part repeats, alternating which server goes first, and the table shows medians.
+# Knobs: COUNTS="1000000 5000000"  N=300000  ROUNDS=1  NODOC=1
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -16,6 +18,7 @@ cd "$root"
 
 COUNTS="${COUNTS:-1000000 5000000}"
 N="${N:-300000}"
+ROUNDS="${ROUNDS:-1}"
 out="$root/bench/out"
 mkdir -p "$out"
 tsv="$out/replication.tsv"
@@ -76,8 +79,11 @@ for count in $COUNTS; do
   done
 done
 
-for kind in redis basalt; do
+for round in $(seq 1 "$ROUNDS"); do
+order="redis basalt"; [ $((round % 2)) -eq 0 ] && order="basalt redis"
+for kind in $order; do
   pm=$(free_port); start "$kind" "$pm" "${pin0[@]}"; wait_ping "$pm"
+  rps "$pm" >/dev/null # warm-up, not recorded
   r0=$(rps "$pm")
   p1=$(free_port); ARGS="--replicaof 127.0.0.1 $pm" start "$kind" "$p1" "${pin1[@]}"; wait_ping "$p1"; wait_link "$p1"
   r1=$(rps "$pm")
@@ -96,21 +102,32 @@ for kind in redis basalt; do
   printf 'all\t%s\tset_rps_1_replica\t%s\n' "$kind" "$r1" >> "$tsv"
   printf 'all\t%s\tset_rps_2_replicas\t%s\n' "$kind" "$r2" >> "$tsv"
   printf 'all\t%s\tmax_lag_bytes_2_replicas\t%s\n' "$kind" "${maxlag:-0}" >> "$tsv"
-  echo "$kind: SET rps 0/1/2 replicas: $r0 / $r1 / $r2; max lag ${maxlag:-0} B"
+  echo "round $round $kind: SET rps 0/1/2 replicas: $r0 / $r1 / $r2; max lag ${maxlag:-0} B"
   cleanup
 done
+done
 
-"$PY" - "$tsv" "$out/replication.md" "$N" <<'EOF'
+"$PY" - "$tsv" "$out/replication.md" "$N" "$ROUNDS" <<'EOF'
 import sys
-tsv, md, n = sys.argv[1:]
+tsv, md, n, rounds = sys.argv[1:]
 rows = {}
 order = []
 for line in open(tsv):
     count, kind, measure, v = line.rstrip('\n').split('\t')
     key = (count, measure)
     if key not in rows: order.append(key)
-    rows.setdefault(key, {})[kind] = v
-lines = [f"Diskless sync, no delay; throughput: redis-benchmark SET -P 16 -c 50 -n {n} on the master.", "",
+    rows.setdefault(key, {}).setdefault(kind, []).append(v)
+def median(vs):
+    try:
+        xs = sorted(float(x) for x in vs)
+    except ValueError:
+        return vs[-1]
+    m = xs[len(xs) // 2] if len(xs) % 2 else (xs[len(xs) // 2 - 1] + xs[len(xs) // 2]) / 2
+    return f"{m:.2f}".rstrip('0').rstrip('.') if len(xs) > 1 else vs[0]
+for key in rows:
+    for kind in rows[key]: rows[key][kind] = median(rows[key][kind])
+lines = [f"Diskless sync, no delay; throughput: redis-benchmark SET -P 16 -c 50 -n {n} on the master "
+         f"(after a warm-up run; median of {rounds} round(s)).", "",
          "| keys | measure | Redis 7.0 | Basalt | Basalt/Redis |", "|---|---|---|---|---|"]
 for key in order:
     count, measure = key

@@ -213,6 +213,7 @@ public sealed class ClientConnection
         else if (AnsweredWhileScriptBusy(commands)) return false; // otherwise the lock is now held
         try
         {
+            _server.Replicator.BeginBatch(); // replicas get this batch's writes in one send each, at its end
             var args = _parser.ArgArray;
             int c = _batchNext;
             for (; c < commands; c++)
@@ -235,7 +236,11 @@ public sealed class ClientConnection
             _server.BeforeRepliesSent?.Invoke();
             mustSend = !_server.Dispatcher.Introspection.OutputLimits.Check(Client) && Client.TryBeginSend();
         }
-        finally { _server.ExecLock.Exit(); }
+        finally
+        {
+            _server.Replicator.EndBatch();
+            _server.ExecLock.Exit();
+        }
         if (_paused) return mustSend; // the parsed arguments stay in the buffer until the batch resumes
         _batchCount = _batchNext = 0;
         _batchProtocolError = null;
@@ -407,6 +412,13 @@ public sealed class ClientConnection
 
     /// <summary>Starts a send from another thread (after a push into this client's buffer).</summary>
     public void ScheduleSend() => ThreadPool.UnsafeQueueUserWorkItem(static cb => cb(), _sendCallback, preferLocal: false);
+
+    /// <summary>
+    /// Under the execution lock, after <see cref="Client.TryBeginSend"/>: starts the send on this thread (the socket
+    /// write is non-blocking; only a send that cannot complete at once continues elsewhere). Replicas use it to skip
+    /// a thread-pool hop per batch.
+    /// </summary>
+    internal void SendNow() => _ = SendLoopAsync();
 
     /// <summary>Sends <see cref="Client.Sending"/>, then anything appended meanwhile, then releases the sender role.</summary>
     private async Task SendLoopAsync()

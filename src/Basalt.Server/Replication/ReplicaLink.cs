@@ -253,6 +253,9 @@ public sealed partial class ReplicaLink
                 var mc = MasterClient;
                 if (mc is null || mc.Has(ClientFlags.CloseAsap)) return;
                 int pos = _start;
+                _m.BeginBatch(); // our own replicas get what this read applied in one send, not one per command
+                try
+                {
                 while (pos < _end)
                 {
                     int next = Frame(pos, out int argc);
@@ -273,6 +276,8 @@ public sealed partial class ReplicaLink
                     }
                     if (_stopped || mc.Has(ClientFlags.CloseAsap)) return;
                 }
+                }
+                finally { _m.EndBatch(); }
                 _start = pos;
             }
             // Keep the unapplied bytes (an open MULTI) and the partial command at the front.
