@@ -227,10 +227,12 @@ public sealed class ZSkipList
     public void UpdateScore(int node, double newScore)
     {
         var member = MemberOf(node).AsSpan();
+        double cur = _cells[node].Score;
         int prev = _cells[node + 1].A;
         int next = _cells[node + HeaderCells].A;
-        bool prevOk = prev == 0 || Before(_cells[prev].Score, prev, newScore, member);
-        bool nextOk = next == 0 || Compare(_cells[next].Score, MemberOf(next), newScore, member) > 0;
+        // A higher score cannot fall below the previous node, nor a lower one pass the next: read one neighbour.
+        bool prevOk = newScore > cur || prev == 0 || Before(_cells[prev].Score, prev, newScore, member);
+        bool nextOk = newScore < cur || next == 0 || Compare(_cells[next].Score, MemberOf(next), newScore, member) > 0;
         if (prevOk && nextOk) { _cells[node].Score = newScore; return; }
         Unlink(node);
         _cells[node].Score = newScore;
