@@ -80,6 +80,17 @@ public class SortedSetSkipListDifferentialTests : IClassFixture<DifferentialFixt
             Check("ZRANGE", key + ":u", 0, -1, "WITHSCORES");
         }
 
+        // Score spellings (the integer fast path and the general parser must agree with strtod).
+        string[] spellings = ["-0", "+0", "0", "+12", "-12", "007", "-007", "123456789012345", "-999999999999999", "1234567890123456",
+            "99999999999999999999", "-", "+", "", "1e2", " 1", "1 ", "1.", ".5", "0x1p3", "12a", "--1", "+-1", "1_0"];
+        foreach (var sp in spellings)
+        {
+            Check("ZADD", "zsl:spell", sp, "m");
+            Check("ZINCRBY", "zsl:spell", sp, "m");
+            Check("ZSCORE", "zsl:spell", "m");
+            Check("ZRANGE", "zsl:spell", 0, -1, "WITHSCORES");
+        }
+
         Assert.True(failures.Count == 0, string.Join("\n", failures.Take(20)));
         Assert.True(checks > 3000, $"only {checks} commands compared");
     }
