@@ -234,9 +234,77 @@ public sealed class ZSkipList
         bool prevOk = newScore > cur || prev == 0 || Before(_cells[prev].Score, prev, newScore, member);
         bool nextOk = newScore < cur || next == 0 || Compare(_cells[next].Score, MemberOf(next), newScore, member) > 0;
         if (prevOk && nextOk) { _cells[node].Score = newScore; return; }
-        Unlink(node);
+        Move(node, _levelOfSlot[_cells[node + 1].B], cur, newScore, member);
+    }
+
+    /// <summary>
+    /// Moves a node to the place of a different score. Both searches (the old place, to unlink; the new place, to link)
+    /// run on the unchanged list in one loop, so their cache misses overlap; the new-place search steps over the node
+    /// as if it were already unlinked, and its ranks are corrected for it afterwards.
+    /// </summary>
+    private void Move(int node, int levels, double oldScore, double newScore, ReadOnlySpan<byte> member)
+    {
+        Span<int> updOld = stackalloc int[MaxLevel];
+        Span<int> updNew = stackalloc int[MaxLevel];
+        Span<int> rankNew = stackalloc int[MaxLevel];
+        ref Cell c = ref MemoryMarshal.GetArrayDataReference(_cells);
+        int a = Head, b = Head, ra = 0, rb = 0;
+        for (int i = _level - 1; i >= 0; i--)
+        {
+            while (true)
+            {
+                ref Cell la = ref Unsafe.Add(ref c, a + HeaderCells + i);
+                ref Cell lb = ref Unsafe.Add(ref c, b + HeaderCells + i);
+                int na = la.A, nb = lb.A, sb = lb.B;
+                if (nb == node)
+                {
+                    ref Cell ln = ref Unsafe.Add(ref c, node + HeaderCells + i);
+                    nb = ln.A;
+                    sb += ln.B;
+                }
+                // Both scores are loaded before either is tested (0 reads the head's unused score cell).
+                double scoreA = Unsafe.Add(ref c, na).Score, scoreB = Unsafe.Add(ref c, nb).Score;
+                bool moveA = na != 0 && na != node && Before(scoreA, na, oldScore, member);
+                bool moveB = nb != 0 && Before(scoreB, nb, newScore, member);
+                if (!moveA && !moveB) break;
+                if (moveA) { ra += la.B; a = na; }
+                if (moveB) { rb += sb; b = nb; }
+            }
+            updOld[i] = a;
+            updNew[i] = b;
+            rankNew[i] = rb;
+        }
+        // Unlink (as Unlink does, keeping _level).
+        for (int i = 0; i < _level; i++)
+        {
+            ref Cell up = ref _cells[updOld[i] + HeaderCells + i];
+            if (up.A == node)
+            {
+                ref Cell mine = ref _cells[node + HeaderCells + i];
+                up.B += mine.B - 1;
+                up.A = mine.A;
+            }
+            else up.B--;
+        }
+        int after = _cells[node + HeaderCells].A;
+        if (after != 0) _cells[after + 1].A = _cells[node + 1].A; else _tail = _cells[node + 1].A;
+        // Ranks past the node's old place counted it; the list no longer has it.
+        int nodeRank = ra + 1;
+        for (int i = 0; i < _level; i++) if (rankNew[i] > nodeRank) rankNew[i]--;
         _cells[node].Score = newScore;
-        Link(node, _levelOfSlot[_cells[node + 1].B], newScore, member);
+        for (int i = 0; i < levels; i++)
+        {
+            ref Cell up = ref _cells[updNew[i] + HeaderCells + i];
+            ref Cell mine = ref _cells[node + HeaderCells + i];
+            mine.A = up.A;
+            up.A = node;
+            mine.B = up.B - (rankNew[0] - rankNew[i]);
+            up.B = rankNew[0] - rankNew[i] + 1;
+        }
+        for (int i = levels; i < _level; i++) _cells[updNew[i] + HeaderCells + i].B++;
+        _cells[node + 1].A = updNew[0];
+        after = _cells[node + HeaderCells].A;
+        if (after != 0) _cells[after + 1].A = node; else _tail = node;
     }
 
     /// <summary>1-based rank of a node.</summary>
