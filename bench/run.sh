@@ -86,10 +86,10 @@ run_one() { # server port test pipeline round
 }
 
 IFS=',' read -r -a tests <<<"$TESTS"
-# Unrecorded warm-up on both servers: Basalt's JIT tiers up during the first requests.
+# Unrecorded warm-up on both servers with the selected tests: Basalt's JIT tiers up each command's code during its first requests.
 for port in "$PB" "$PR"; do
-  "${pin_client[@]}" redis-benchmark -p "$port" -c "$CLIENTS" -r "$KEYSPACE" -n "$N" -t set,get -q >/dev/null 2>&1 || true
-  "${pin_client[@]}" redis-benchmark -p "$port" -c "$CLIENTS" -r "$KEYSPACE" -n "$N" -P 16 -t set,get -q >/dev/null 2>&1 || true
+  "${pin_client[@]}" redis-benchmark -p "$port" -c "$CLIENTS" -r "$KEYSPACE" -n "$N" -t "$TESTS" -q >/dev/null 2>&1 || true
+  "${pin_client[@]}" redis-benchmark -p "$port" -c "$CLIENTS" -r "$KEYSPACE" -n "$N" -P 16 -t "$TESTS" -q >/dev/null 2>&1 || true
 done
 for round in $(seq 1 "$ROUNDS"); do
   if [ $((round % 2)) = 1 ]; then order=("basalt $PB" "redis $PR"); else order=("redis $PR" "basalt $PB"); fi

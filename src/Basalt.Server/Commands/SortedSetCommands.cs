@@ -359,8 +359,8 @@ public static class SortedSetCommands
                 for (long visited = 0; i < table.Capacity && found.Count < count && visited < maxVisits; i++, visited++)
                 {
                     if (!table.IsUsed(i)) continue;
-                    var n = table.ValueAt(i);
-                    found.Add(new ZItem(n.Member, 0, n.Member.Length, n.Score));
+                    var m = table.KeyAt(i);
+                    found.Add(new ZItem(m, 0, m.Length, sl.ScoreOf(table.ValueAt(i))));
                 }
                 next = i < table.Capacity ? (ulong)i : 0;
             }

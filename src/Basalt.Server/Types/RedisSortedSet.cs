@@ -168,9 +168,9 @@ public sealed partial class RedisSortedSet : IRedisValue, IDigestible
     {
         if (_data is ZSkipList sl)
         {
-            var n = sl.Find(member);
-            score = n?.Score ?? 0;
-            return n is not null;
+            int n = sl.Find(member);
+            score = n == 0 ? 0 : sl.ScoreOf(n);
+            return n != 0;
         }
         return LpFind(member, out _, out _, out score, out _) == 1;
     }
@@ -179,6 +179,7 @@ public sealed partial class RedisSortedSet : IRedisValue, IDigestible
     public ZAddOutcome Add(ReadOnlySpan<byte> member, double score, ZAddFlags flags, long maxEntries, long maxValue, out double newScore)
     {
         newScore = score;
+        if (_data is ZSkipList sl) return SkipListAdd(sl, member, score, flags, out newScore);
         if (TryGetScore(member, out double cur))
         {
             if ((flags & ZAddFlags.NX) != 0) return ZAddOutcome.Nop;
@@ -198,6 +199,31 @@ public sealed partial class RedisSortedSet : IRedisValue, IDigestible
         return ZAddOutcome.Added;
     }
 
+    /// <summary><see cref="Add"/> on a skiplist: one member-table lookup; an update keeps the node.</summary>
+    private static ZAddOutcome SkipListAdd(ZSkipList sl, ReadOnlySpan<byte> member, double score, ZAddFlags flags, out double newScore)
+    {
+        newScore = score;
+        int node = sl.Find(member);
+        if (node != 0)
+        {
+            if ((flags & ZAddFlags.NX) != 0) return ZAddOutcome.Nop;
+            double cur = sl.ScoreOf(node);
+            if ((flags & ZAddFlags.Incr) != 0)
+            {
+                score += cur;
+                if (double.IsNaN(score)) return ZAddOutcome.NaN;
+            }
+            if (((flags & ZAddFlags.GT) != 0 && score <= cur) || ((flags & ZAddFlags.LT) != 0 && score >= cur)) return ZAddOutcome.Nop;
+            newScore = score;
+            if (score == cur) return ZAddOutcome.Unchanged;
+            sl.UpdateScore(node, score);
+            return ZAddOutcome.Updated;
+        }
+        if ((flags & ZAddFlags.XX) != 0) return ZAddOutcome.Nop;
+        sl.Insert(score, member.ToArray());
+        return ZAddOutcome.Added;
+    }
+
     /// <summary>Inserts a member known to be absent.</summary>
     public void Insert(ReadOnlySpan<byte> member, double score, long maxEntries, long maxValue)
     {
@@ -208,7 +234,7 @@ public sealed partial class RedisSortedSet : IRedisValue, IDigestible
 
     private void SetExisting(ReadOnlySpan<byte> member, double score)
     {
-        if (_data is ZSkipList sl) { sl.UpdateScore(sl.Find(member)!, score); return; }
+        if (_data is ZSkipList sl) { sl.UpdateScore(sl.Find(member), score); return; }
         var copy = member.ToArray(); // the argument may alias our own buffer
         LpFind(copy, out int off, out int next, out _, out _);
         LpCut(off, next, 1);
@@ -228,8 +254,8 @@ public sealed partial class RedisSortedSet : IRedisValue, IDigestible
     {
         if (_data is ZSkipList sl)
         {
-            var n = sl.Find(member);
-            return n is null ? -1 : sl.Rank(n.Score, n.Member) - 1;
+            int n = sl.Find(member);
+            return n == 0 ? -1 : sl.Rank(n) - 1;
         }
         return LpFind(member, out _, out _, out _, out long rank) == 1 ? rank : -1;
     }
@@ -243,11 +269,12 @@ public sealed partial class RedisSortedSet : IRedisValue, IDigestible
         if (count <= 0) return;
         if (_data is ZSkipList sl)
         {
-            var n = sl.ByRank(first + 1);
-            for (long i = 0; i < count && n is not null; i++)
+            int n = sl.ByRank(first + 1);
+            for (long i = 0; i < count && n != 0; i++)
             {
-                output.Add(new ZItem(n.Member, 0, n.Member.Length, n.Score));
-                n = reverse ? n.Back : n.Levels[0].Next;
+                var m = sl.MemberOf(n);
+                output.Add(new ZItem(m, 0, m.Length, sl.ScoreOf(n)));
+                n = reverse ? sl.Prev(n) : sl.Next(n);
             }
             return;
         }
@@ -265,10 +292,10 @@ public sealed partial class RedisSortedSet : IRedisValue, IDigestible
 
     public void CollectAll(List<ZItem> output) => Collect(0, Count, false, output);
 
-    private struct NotGteMinScore(ZScoreRange r) : ZSkipList.IPredicate { public bool Test(ZSkipList.Node n) => !r.GteMin(n.Score); }
-    private struct LteMaxScore(ZScoreRange r) : ZSkipList.IPredicate { public bool Test(ZSkipList.Node n) => r.LteMax(n.Score); }
-    private struct NotGteMinLex(ZLexRange r) : ZSkipList.IPredicate { public bool Test(ZSkipList.Node n) => !r.GteMin(n.Member); }
-    private struct LteMaxLex(ZLexRange r) : ZSkipList.IPredicate { public bool Test(ZSkipList.Node n) => r.LteMax(n.Member); }
+    private struct NotGteMinScore(ZScoreRange r) : ZSkipList.IPredicate { public bool Test(ZSkipList l, int n) => !r.GteMin(l.ScoreOf(n)); }
+    private struct LteMaxScore(ZScoreRange r) : ZSkipList.IPredicate { public bool Test(ZSkipList l, int n) => r.LteMax(l.ScoreOf(n)); }
+    private struct NotGteMinLex(ZLexRange r) : ZSkipList.IPredicate { public bool Test(ZSkipList l, int n) => !r.GteMin(l.MemberOf(n)); }
+    private struct LteMaxLex(ZLexRange r) : ZSkipList.IPredicate { public bool Test(ZSkipList l, int n) => r.LteMax(l.MemberOf(n)); }
 
     /// <summary>The ascending ranks [lo, hi) of the elements in a score range.</summary>
     public (long Lo, long Hi) ScoreSpan(in ZScoreRange r)
@@ -330,10 +357,10 @@ public sealed partial class RedisSortedSet : IRedisValue, IDigestible
         if (n <= 0) return 0;
         if (_data is ZSkipList sl)
         {
-            var victims = new List<ZSkipList.Node>((int)Math.Min(n, 1024));
-            var node = sl.ByRank(start + 1);
-            for (long i = 0; i < n && node is not null; i++) { victims.Add(node); node = node.Levels[0].Next; }
-            foreach (var v in victims) sl.Remove(v.Member);
+            var victims = new List<byte[]>((int)Math.Min(n, 1024));
+            int node = sl.ByRank(start + 1);
+            for (long i = 0; i < n && node != 0; i++) { victims.Add(sl.MemberOf(node)); node = sl.Next(node); }
+            foreach (var v in victims) sl.Remove(v);
             return victims.Count;
         }
         var lp = (byte[])_data;
@@ -393,7 +420,7 @@ public sealed partial class RedisSortedSet : IRedisValue, IDigestible
         {
             var src = (ZSkipList)_data;
             var sl = new ZSkipList(Math.Max(16, src.Count));
-            for (var n = src.First; n is not null; n = n.Levels[0].Next) sl.Insert(n.Score, n.Member);
+            for (int n = src.First; n != 0; n = src.Next(n)) sl.Insert(src.ScoreOf(n), src.MemberOf(n));
             z._data = sl;
         }
         return z;

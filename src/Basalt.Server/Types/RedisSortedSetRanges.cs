@@ -119,6 +119,19 @@ public static class ZNumbers
         bool neg = false;
         var t = body;
         if (t[0] == (byte)'+' || t[0] == (byte)'-') { neg = t[0] == (byte)'-'; t = t[1..]; }
+        if (t.Length is > 0 and <= 15)
+        {
+            // Plain integers below 10^15 convert exactly (< 2^53): the common score, without the general parser.
+            long acc = 0;
+            int k = 0;
+            for (; k < t.Length; k++)
+            {
+                uint d = (uint)(t[k] - '0');
+                if (d > 9) break;
+                acc = acc * 10 + d;
+            }
+            if (k == t.Length) { v = neg ? -(double)acc : acc; return true; }
+        }
         if (EqIgnoreCase(t, "inf") || EqIgnoreCase(t, "infinity")) { v = neg ? double.NegativeInfinity : double.PositiveInfinity; return true; }
         if (t.Length >= 3 && EqIgnoreCase(t[..3], "nan")) return false;
         if (t.Length > 2 && t[0] == (byte)'0' && (t[1] | 0x20) == (byte)'x') return TryHex(t[2..], neg, strict, out v);

@@ -113,10 +113,10 @@ public static class RdbValueWriter
         var sl = z.SkipList!;
         o.WriteLength((ulong)sl.Count);
         // Highest first, as Redis writes them (its loader then inserts each at the head cheaply).
-        for (var n = sl.Last; n != null; n = n.Back)
+        for (int n = sl.Last; n != 0; n = sl.Prev(n))
         {
-            o.WriteString(n.Member);
-            o.WriteBinaryDouble(n.Score);
+            o.WriteString(sl.MemberOf(n));
+            o.WriteBinaryDouble(sl.ScoreOf(n));
         }
     }
 
