@@ -9,9 +9,16 @@ public sealed class EvictionPool
 {
     public const int Size = 16;
 
-    private readonly long[] _scores = new long[Size];
-    private readonly byte[][] _keys = new byte[Size][];
-    private readonly int[] _dbs = new int[Size];
+    // One struct array: storing into it needs no covariance check (a byte[][] store does), and a shift moves
+    // score, key and db together.
+    private struct Candidate
+    {
+        public long Score;
+        public byte[] Key;
+        public int Db;
+    }
+
+    private readonly Candidate[] _items = new Candidate[Size];
     private int _count;
 
     public int Count => _count;
@@ -19,37 +26,36 @@ public sealed class EvictionPool
     /// <summary>Offers a candidate; dropped when the pool is full of better ones.</summary>
     public void Offer(int db, byte[] key, long score)
     {
+        var items = _items;
+        // Worse than everything kept: nothing to do (the common case under a write flood, checked first).
+        if (_count == Size && score <= items[0].Score) return;
         for (int i = 0; i < _count; i++)
         {
-            if (_dbs[i] == db && _keys[i].AsSpan().SequenceEqual(key))
+            // Keys are the key table's own arrays, so the same live key is the same reference; comparing contents
+            // would touch 16 arrays (16 cache misses) per sample. A key deleted and re-added is a new array: its
+            // old entry is stale, and stale entries are re-checked when popped.
+            if (ReferenceEquals(items[i].Key, key) && items[i].Db == db)
             {
-                // Already there: refresh its score by removing and re-inserting.
-                RemoveAt(i);
+                RemoveAt(i); // already there: re-inserted below with its new score
                 break;
             }
         }
         // Insertion point: first entry with a score not lower than ours.
         int pos = 0;
-        while (pos < _count && _scores[pos] < score) pos++;
+        while (pos < _count && items[pos].Score < score) pos++;
         if (_count == Size)
         {
             if (pos == 0) return; // worse than everything kept
             // Drop the worst (index 0) and shift the lower part left.
             pos--;
-            Array.Copy(_scores, 1, _scores, 0, pos);
-            Array.Copy(_keys, 1, _keys, 0, pos);
-            Array.Copy(_dbs, 1, _dbs, 0, pos);
+            Array.Copy(items, 1, items, 0, pos);
         }
         else
         {
-            Array.Copy(_scores, pos, _scores, pos + 1, _count - pos);
-            Array.Copy(_keys, pos, _keys, pos + 1, _count - pos);
-            Array.Copy(_dbs, pos, _dbs, pos + 1, _count - pos);
+            Array.Copy(items, pos, items, pos + 1, _count - pos);
             _count++;
         }
-        _scores[pos] = score;
-        _keys[pos] = key;
-        _dbs[pos] = db;
+        items[pos] = new Candidate { Score = score, Key = key, Db = db };
     }
 
     /// <summary>Removes and returns the best candidate.</summary>
@@ -57,24 +63,22 @@ public sealed class EvictionPool
     {
         if (_count == 0) { db = 0; key = null!; return false; }
         _count--;
-        db = _dbs[_count];
-        key = _keys[_count];
-        _keys[_count] = null!;
+        db = _items[_count].Db;
+        key = _items[_count].Key;
+        _items[_count] = default;
         return true;
     }
 
     private void RemoveAt(int i)
     {
-        Array.Copy(_scores, i + 1, _scores, i, _count - i - 1);
-        Array.Copy(_keys, i + 1, _keys, i, _count - i - 1);
-        Array.Copy(_dbs, i + 1, _dbs, i, _count - i - 1);
+        Array.Copy(_items, i + 1, _items, i, _count - i - 1);
         _count--;
-        _keys[_count] = null!;
+        _items[_count] = default;
     }
 
     public void Clear()
     {
-        Array.Clear(_keys);
+        Array.Clear(_items);
         _count = 0;
     }
 }

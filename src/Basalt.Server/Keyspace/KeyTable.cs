@@ -222,6 +222,25 @@ public sealed class KeyTable<TValue>
         return -1;
     }
 
+    /// <summary>
+    /// Fills <paramref name="indexes"/> with used slots that follow a random one (wrapping), like Redis's
+    /// dictGetSomeKeys: neighbouring entries share cache lines, so a sample of n costs about one miss, not n.
+    /// Returns how many were found (fewer only when the table holds fewer keys).
+    /// </summary>
+    public int RandomRun(Random rng, Span<int> indexes)
+    {
+        if (_count == 0 || indexes.Length == 0) return 0;
+        int want = Math.Min(indexes.Length, _count), found = 0;
+        int start = RandomIndex(rng);
+        for (int k = 0; k < _highWater && found < want; k++)
+        {
+            int i = start + k;
+            if (i >= _highWater) i -= _highWater;
+            if (_entries[i].Key is not null) indexes[found++] = i;
+        }
+        return found;
+    }
+
     public IEnumerable<KeyValuePair<byte[], TValue>> Enumerate()
     {
         for (int i = 0; i < _highWater; i++)
