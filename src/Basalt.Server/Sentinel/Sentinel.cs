@@ -210,6 +210,11 @@ public sealed partial class Sentinel
         if (ri.IsSlave && ((ri.Master!.Flags & (SriFlags.ODown | SriFlags.FailoverInProgress)) != 0 || ri.MasterLinkDownSinceTime != 0))
             infoPeriod = 1000;
         if (ri.IsMaster && (ri.Flags & (SriFlags.ODown | SriFlags.FailoverInProgress)) != 0) infoPeriod = 1000;
+        // Beyond Redis (which keeps 1 s here): the replica being promoted, and those told to follow the new master,
+        // are polled every 200 ms while the failover waits on their INFO, so each failover step is seen ~0.8 s sooner.
+        if (ri.IsSlave && (ri.Master!.Flags & SriFlags.FailoverInProgress) != 0
+            && (ri.Master.PromotedSlave == ri || (ri.Flags & (SriFlags.ReconfSent | SriFlags.ReconfInprog)) != 0))
+            infoPeriod = Math.Min(infoPeriod, 200);
         long pingPeriod = Math.Min(ri.DownAfterPeriod, PingPeriod);
         if (ri.Cmd!.Pending >= MaxPendingCommands) return;
         if (!ri.IsSentinel && (ri.InfoRefresh == 0 || now - ri.InfoRefresh > infoPeriod))
@@ -415,7 +420,12 @@ public sealed partial class Sentinel
             }
             if ((master.Flags & SriFlags.SDown) == 0) continue;
             if (!ri.CmdConnected) continue;
-            if (!forced && now - ri.LastMasterDownReplyTime < AskPeriod) continue;
+            // Redis re-asks once per ask-period. A peer that said "not down" while we see SDOWN and no ODOWN yet is
+            // usually just a little behind us (its own ping phase), so it is asked again sooner: ODOWN then follows
+            // within ~200 ms of the quorum agreeing instead of up to a second later. The query is cheap.
+            long period = (master.Flags & SriFlags.ODown) == 0 && (ri.Flags & SriFlags.MasterDown) == 0
+                ? Math.Max(AskPeriod / 5, 50) : AskPeriod;
+            if (!forced && now - ri.LastMasterDownReplyTime < period) continue;
             string runid = master.FailoverState > FailoverState.None ? MyId : "*";
             ri.Cmd!.Send(r => IsMasterDownReply(ri, r), Rename(master, "SENTINEL"), "is-master-down-by-addr",
                 master.Ip, master.Port.ToString(), CurrentEpoch.ToString(), runid);
