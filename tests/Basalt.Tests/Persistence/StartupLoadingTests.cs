@@ -93,7 +93,9 @@ public sealed class StartupLoadingTests
             using var c = s.Connect();
             Assert.Equal("v", c.Call("HGET", "sl:hash", "f").Text);
             Assert.Equal(Keys + 1, long.Parse(Info(c)["rdb_last_load_keys_loaded"]));
-            Assert.Contains("Done loading RDB, keys loaded: " + (Keys + 1), s.Output);
+            // The process output is captured asynchronously: poll for the line rather than reading it once.
+            Tools.WaitUntil(() => s.Output.Contains("Done loading RDB, keys loaded: " + (Keys + 1)), TimeSpan.FromSeconds(30),
+                "the load's log line\n" + s.Output);
         }
         finally { try { Directory.Delete(dir, true); } catch { } }
     }
