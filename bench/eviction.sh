@@ -36,14 +36,6 @@ stop_server() {
 }
 trap stop_server EXIT
 
-wait_ready() {
-  for _ in $(seq 1 300); do
-    [ "$(redis-cli -p "$1" ping 2>/dev/null)" = "PONG" ] && return 0
-    sleep 0.1
-  done
-  echo "server on port $1 did not start" >&2; exit 1
-}
-rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 info_field() { redis-cli -p "$1" info "$2" 2>/dev/null | tr -d '\r' | awk -F: -v k="$3" '$1 == k { print $2 }'; }
 
 start_server() { # name port

@@ -1,6 +1,18 @@
 # Shared by the bench scripts (sourced): free ports, core pinning, and the markdown block they put in docs/BENCHMARKS.md.
 PY="$(command -v python3)"
 
+# wait_ready <port>: polls PING (30 s at most), exits the script when the server never answers.
+wait_ready() {
+  for _ in $(seq 1 300); do
+    [ "$(redis-cli -p "$1" ping 2>/dev/null)" = "PONG" ] && return 0
+    sleep 0.1
+  done
+  echo "server on port $1 did not start" >&2; exit 1
+}
+
+# rss_kb <pid>: resident set size in kB (0 once the process is gone).
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+
 free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 
 # Servers on core 0, clients on core 1, when there are two cores and taskset.

@@ -18,6 +18,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+source bench/lib.sh
 
 COUNT="${COUNT:-1000000}"
 KINDS="${KINDS:-hash intset set zset list string}"
@@ -28,12 +29,7 @@ mkdir -p "$out"
 tsv="$out/collections.tsv"
 : > "$tsv"
 
-free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 
-pin_server=(); pin_client=()
-if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
-  pin_server=(taskset -c 0); pin_client=(taskset -c 1)
-fi
 
 # Build first so the build does not run pinned or count against startup.
 dotnet build src/Basalt.Server/Basalt.Server.csproj -c Release -o artifacts/server -nologo -v quiet >/dev/null
@@ -48,14 +44,6 @@ stop_servers() {
 }
 trap stop_servers EXIT
 
-wait_ready() {
-  for _ in $(seq 1 300); do
-    [ "$(redis-cli -p "$1" ping 2>/dev/null)" = "PONG" ] && return 0
-    sleep 0.1
-  done
-  echo "server on port $1 did not start" >&2; exit 1
-}
-rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 info_field() { redis-cli -p "$1" info memory 2>/dev/null | tr -d '\r' | awk -F: -v k="$2" '$1 == k { print $2 }'; }
 
 # Writes the RESP commands for one kind: key prefix "k:", COUNT keys, 5 elements each.

@@ -12,6 +12,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+source bench/lib.sh
 
 ROUNDS="${ROUNDS:-3}"
 N="${N:-100000}"
@@ -27,15 +28,10 @@ mkdir -p "$out"
 results="$out/results.tsv"
 : > "$results"
 
-free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 PB="$(free_port)"
 PR="$(free_port)"
 while [ "$PR" = "$PB" ]; do PR="$(free_port)"; done
 
-pin_server=(); pin_client=()
-if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
-  pin_server=(taskset -c 0); pin_client=(taskset -c 1)
-fi
 
 # Build first so the build does not run pinned or count against startup.
 dotnet build src/Basalt.Server/Basalt.Server.csproj -c Release -o artifacts/server -nologo -v quiet >/dev/null
@@ -54,13 +50,6 @@ BPID=$!; pids+=("$BPID")
 "${pin_server[@]}" redis-server --port "$PR" --bind 127.0.0.1 --save "" --appendonly no --dir "$rdir" --enable-debug-command yes >"$out/redis.log" 2>&1 &
 RPID=$!; pids+=("$RPID")
 
-wait_ready() {
-  for _ in $(seq 1 300); do
-    [ "$(redis-cli -p "$1" ping 2>/dev/null)" = "PONG" ] && return 0
-    sleep 0.1
-  done
-  echo "server on port $1 did not start" >&2; exit 1
-}
 wait_ready "$PB"; wait_ready "$PR"
 
 label_of() {
@@ -108,7 +97,6 @@ done
 # Memory: the same keys on both servers, measured as the growth over an empty server.
 mem="$out/memory.tsv"
 : > "$mem"
-rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 info_field() { redis-cli -p "$1" info memory 2>/dev/null | tr -d '\r' | awk -F: -v k="$2" '$1 == k { print $2 }'; }
 if [ "$MEMKEYS" -gt 0 ]; then
   method="DEBUG POPULATE $MEMKEYS key 16"

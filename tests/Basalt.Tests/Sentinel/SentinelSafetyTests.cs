@@ -17,7 +17,7 @@ public sealed class ProxiedGroup : IDisposable
     public readonly List<ServerProcess> Replicas = new();
     public readonly List<ServerProcess> Sentinels = new();
 
-    public ProxiedGroup(bool redisServers, string[] serverArgs)
+    public ProxiedGroup(bool redisServers, string[] serverArgs, int downAfterMs = 2000)
     {
         Master = SentinelGroup.Start(redisServers, serverArgs);
         Proxy = new PartitionProxy(Master.Port);
@@ -26,7 +26,7 @@ public sealed class ProxiedGroup : IDisposable
         using (var m = Master.Connect())
             Tools.WaitUntil(() => Info(m, "replication").Split('\n').Count(l => l.Contains("state=online")) == 2,
                 TimeSpan.FromSeconds(30), "replicas online");
-        for (int i = 0; i < 3; i++) Sentinels.Add(ServerProcess.StartSentinel(false, Conf(Proxy.Port, 2)));
+        for (int i = 0; i < 3; i++) Sentinels.Add(ServerProcess.StartSentinel(false, Conf(Proxy.Port, 2, downAfterMs)));
         Tools.WaitUntil(() => Sentinels.All(s =>
         {
             var m = Map(Call(s, "SENTINEL", "MASTER", Name));
@@ -63,7 +63,9 @@ public class SentinelSafetyTests(ITestOutputHelper output)
     public void IsolatedOldMaster_RefusesWritesWithinMaxLag_AndItsAcceptedWritesAreLost(bool redisServers, bool minReplicas)
     {
         string[] args = minReplicas ? ["--min-replicas-to-write", "1", "--min-replicas-max-lag", MaxLag.ToString()] : [];
-        using var g = new ProxiedGroup(redisServers, args);
+        // The documented rule for refusal before promotion: max-lag plus the one-second ACK/re-count period must stay
+        // below down-after-milliseconds (with 2000 ms the two race: refusal ~2.85 s, failover ~2.7-3.0 s).
+        using var g = new ProxiedGroup(redisServers, args, downAfterMs: (MaxLag + 2) * 1000);
         using var ev = new EventLog(g.Sentinels[0]);
 
         // A client keeps writing to the old master directly, one SET every ~10 ms, and records every reply.

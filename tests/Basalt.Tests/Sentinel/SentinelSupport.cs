@@ -31,9 +31,9 @@ public sealed class SentinelGroup : IDisposable
             Sentinels.Add(ServerProcess.StartSentinel(redis, Conf(Master.Port, quorum) + extraConf));
     }
 
-    public static string Conf(int masterPort, int quorum) =>
+    public static string Conf(int masterPort, int quorum, int downAfterMs = 2000) =>
         $"sentinel monitor {Name} 127.0.0.1 {masterPort} {quorum}\n" +
-        $"sentinel down-after-milliseconds {Name} 2000\n" +
+        $"sentinel down-after-milliseconds {Name} {downAfterMs}\n" +
         $"sentinel failover-timeout {Name} 10000\n";
 
     public static ServerProcess Start(bool redis, params string[] args) =>
