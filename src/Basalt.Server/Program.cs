@@ -115,7 +115,11 @@ namespace Basalt.Server
             cron.Tick += s => { lock (s.ExecLock) s.Rdb.Cron(); };
             cron.Tick += s => s.Aof.Cron();
             cron.Start();
-            if (!sentinelMode) server.Replicator.Start(cron);
+            if (!sentinelMode)
+            {
+                // Clients are let in once the replication history is restored (INFO must not show it missing).
+                server.Replicator.Start(cron, letClientsIn: () => server.Loading.End());
+            }
             Log.Notice("Ready to accept connections");
 
             int exit = server.ShutdownRequested.Task.GetAwaiter().GetResult();
@@ -125,7 +129,7 @@ namespace Basalt.Server
 
         /// <summary>
         /// On the loading thread: the AOF when appendonly is yes (the RDB file is ignored then, as in Redis), else the
-        /// RDB file; then the AOF opens for appending and clients are let in. False when the server must exit.
+        /// RDB file; then the AOF opens for appending (clients are let in by the caller). False when the server must exit.
         /// </summary>
         private static bool LoadDataset(RedisServer server)
         {
@@ -136,7 +140,6 @@ namespace Basalt.Server
                 {
                     // Before the first client write, so the AOF misses none.
                     server.Aof.OpenOnStartup();
-                    server.Loading.End();
                 }
                 return true;
             }

@@ -204,8 +204,11 @@ public sealed partial class ReplicationManager
         if (_replicas.Count == 0) _noReplicasSinceMs = Environment.TickCount64;
     }
 
-    /// <summary>At startup: the replicaof directive; hooks the cron.</summary>
-    public void Start(ServerCron cron)
+    /// <summary>
+    /// At startup, after the data was loaded: restores the saved history, runs <paramref name="letClientsIn"/> under
+    /// the same lock (before a replica link can begin a sync of its own), applies the replicaof directive, hooks the cron.
+    /// </summary>
+    public void Start(ServerCron cron, Action letClientsIn)
     {
         cron.Tick += _ => Cron();
         var spec = _server.Config.Get("replicaof");
@@ -214,6 +217,7 @@ public sealed partial class ReplicationManager
         lock (_server.ExecLock)
         {
             bool resumed = RestoreFromRdb(replica);
+            letClientsIn();
             if (!replica) return;
             SetMaster(parts[0], int.Parse(parts[1]), canPsync: resumed);
             if (resumed) Link!.LastMasterDb = _restoredDb;
