@@ -113,6 +113,36 @@ public class DebugCommandTests : IClassFixture<DifferentialFixture>
     }
 
     [Fact]
+    public void Htstats_reports_chains_in_redis_layout()
+    {
+        using var b = _f.Basalt.Connect();
+        using var r = _f.Redis.Connect();
+        foreach (var c in new[] { b, r })
+        {
+            c.Call("SELECT", "11");
+            c.Call("FLUSHDB");
+        }
+        // Empty tables, bad database ids: byte for byte.
+        foreach (var args in new object[][] { ["DEBUG", "HTSTATS", "11"], ["DEBUG", "HTSTATS", "99"], ["DEBUG", "HTSTATS", "x"], ["DEBUG", "HTSTATS"] })
+            Assert.Equal(Encoding.UTF8.GetString(r.CallRaw(args)), Encoding.UTF8.GetString(b.CallRaw(args)));
+
+        foreach (var c in new[] { b, r }) c.Call("DEBUG", "POPULATE", "1000");
+        var mine = b.Call("DEBUG", "HTSTATS", "11").Text!.Split('\n');
+        var theirs = r.Call("DEBUG", "HTSTATS", "11").Text!.Split('\n');
+        // The same labels in the same order; table size and element count agree; chains differ with the hash function.
+        static string Label(string line) => line.Contains(':') ? line[..line.IndexOf(':')].Trim() : line;
+        static IEnumerable<string> Head(string[] lines) => lines.TakeWhile(l => !l.StartsWith("   ")).Select(Label);
+        Assert.Equal(Head(theirs), Head(mine));
+        Assert.Contains(" table size: 1024", mine);
+        Assert.Contains(" number of elements: 1000", mine);
+        // The distribution covers every bucket and every element.
+        var dist = mine.Where(l => l.StartsWith("   ")).Select(l => l.Trim().Split(' ')).ToList();
+        Assert.Equal(1024, dist.Sum(d => long.Parse(d[1])));
+        Assert.Equal(1000, dist.Sum(d => long.Parse(d[0].TrimEnd(':')) * long.Parse(d[1])));
+        Assert.Equal("[Expires HT]", mine.SkipWhile(l => l != "[Expires HT]").First());
+    }
+
+    [Fact]
     public void Populate_creates_keys_like_redis_and_skips_existing_ones()
     {
         using var b = _f.Basalt.Connect();

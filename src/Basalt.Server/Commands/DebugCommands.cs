@@ -59,11 +59,25 @@ public static class DebugCommands
             Log.Warning("DEBUG LOG: " + ctx.ArgString(2));
             w.WriteOk();
         }
+        else if (ctx.ArgIs(1, "htstats"u8) && argc == 3) HtStats(ctx);
         else if (ctx.ArgIs(1, "reload"u8)) DebugReload(ctx);
         else if (ctx.ArgIs(1, "loadaof"u8))
             w.WriteError("ERR DEBUG LOADAOF not supported yet");
         else
             w.WriteError($"ERR unknown subcommand or wrong number of arguments for '{Truncate(ctx.ArgString(1))}'. Try DEBUG HELP.");
+    }
+
+    /// <summary>DEBUG HTSTATS dbid: bucket chain statistics of the keys and expires tables, as Redis 7.0 lays them out.</summary>
+    private static void HtStats(CommandContext ctx)
+    {
+        var dbs = ctx.Server.Databases;
+        if (!RespNumbers.TryParseInt64(ctx.Arg(2), out long id)) { ctx.Reply.WriteError("ERR value is not an integer or out of range"); return; }
+        if (id < 0 || id >= dbs.Length) { ctx.Reply.WriteError("ERR Out of range database"); return; }
+        var sb = new System.Text.StringBuilder("[Dictionary HT]\n");
+        dbs[id].Keys.WriteChainStats(sb);
+        sb.Append("[Expires HT]\n");
+        dbs[id].Expires.WriteChainStats(sb);
+        ctx.Reply.WriteVerbatim(sb.ToString());
     }
 
     /// <summary>DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save the dump, empty the dataset, load the dump back.</summary>
@@ -212,6 +226,7 @@ public static class DebugCommands
         "DIGEST", "    Hex digest of the whole dataset (same algorithm as Redis, so equal data gives equal digests).",
         "DIGEST-VALUE <key> [<key> ...]", "    Hex digest of each key's value.",
         "ERROR <string>", "    Reply with <string> as an error.",
+        "HTSTATS <dbid>", "    Bucket chain statistics of the keys and expires tables of database <dbid>.",
         "LOG <message>", "    Write <message> to the server log.",
         "OBJECT <key>", "    Internal details of the value at <key>.",
         "POPULATE <count> [<prefix>] [<size>]", "    Create <count> string keys <prefix>:<n> (prefix 'key') holding value:<n>,",

@@ -182,6 +182,34 @@ public sealed class KeyTable<TValue>
         return false;
     }
 
+    /// <summary>Bucket chain statistics in DEBUG HTSTATS's layout (Redis 7.0), for one table.</summary>
+    public void WriteChainStats(System.Text.StringBuilder sb)
+    {
+        sb.Append("Hash table 0 stats (main hash table):\n");
+        if (_count == 0) { sb.Append("No stats available for empty dictionaries\n"); return; }
+        const int Histogram = 50;
+        var lengths = new long[Histogram];
+        int usedSlots = 0, maxChain = 0;
+        long chained = 0;
+        foreach (int head in _buckets)
+        {
+            int len = 0;
+            for (int i = head - 1; i >= 0; i = _entries[i].Next) len++;
+            lengths[Math.Min(len, Histogram - 1)]++;
+            if (len == 0) continue;
+            usedSlots++;
+            chained += len;
+            maxChain = Math.Max(maxChain, len);
+        }
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        sb.Append(inv, $" table size: {_buckets.Length}\n number of elements: {_count}\n different slots: {usedSlots}\n");
+        sb.Append(inv, $" max chain length: {maxChain}\n avg chain length (counted): {(double)chained / usedSlots:0.00}\n");
+        sb.Append(inv, $" avg chain length (computed): {(double)_count / usedSlots:0.00}\n Chain length distribution:\n");
+        for (int len = 0; len < Histogram; len++)
+            if (lengths[len] > 0)
+                sb.Append(inv, $"   {len}: {lengths[len]} ({lengths[len] * 100.0 / _buckets.Length:0.00}%)\n");
+    }
+
     public void Clear()
     {
         Array.Clear(_buckets);
