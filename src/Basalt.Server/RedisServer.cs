@@ -29,7 +29,7 @@ public sealed class RedisServer
         Databases = new Database[Math.Max(1, config.Databases)];
         for (int i = 0; i < Databases.Length; i++)
         {
-            Databases[i] = new Database(i);
+            Databases[i] = new Database(i) { StringPool = Dispatcher.Evictor.StringPool };
             Databases[i].KeyExpired += (d, key) =>
             {
                 Stats.ExpiredKeys++;

@@ -87,6 +87,45 @@ public class EvictionTests
         Assert.True(used <= limit + 1_000_000, $"used {used} > limit {limit}");
     }
 
+    /// <summary>Evicted string values are recycled into later SETs of the same length: no surviving value may change.</summary>
+    [Fact]
+    public void Recycled_values_of_evicted_keys_never_alter_surviving_keys()
+    {
+        using var s = ServerProcess.StartBasalt();
+        using var c = s.Connect();
+        long limit = Used(c) + 3_000_000;
+        c.Call("CONFIG", "SET", "maxmemory", limit.ToString(CultureInfo.InvariantCulture));
+        c.Call("CONFIG", "SET", "maxmemory-policy", "allkeys-lru");
+        static string ValueOf(int i) => ("v" + i + ":").PadRight(300, (char)('a' + i % 26));
+        const int total = 30_000, batch = 500;
+        for (int start = 0; start < total; start += batch)
+        {
+            var sb = new StringBuilder();
+            for (int i = start; i < start + batch; i++)
+            {
+                string key = "rc:" + i, value = ValueOf(i);
+                sb.Append("*3\r\n$3\r\nSET\r\n$").Append(key.Length).Append("\r\n").Append(key)
+                  .Append("\r\n$").Append(value.Length).Append("\r\n").Append(value).Append("\r\n");
+            }
+            c.SendRaw(sb.ToString());
+            for (int i = 0; i < batch; i++) Assert.Equal("+OK\r\n", Encoding.UTF8.GetString(c.ReadRaw()));
+            // Overwrites and reads in between, so recycled arrays meet in-place updates too.
+            c.Call("SET", "rc:" + start, ValueOf(start));
+        }
+        c.Call("CONFIG", "SET", "maxmemory", "0");
+        Assert.True(Info(c, "evicted_keys") > total / 2, "the flood did not evict most keys");
+        int checkedKeys = 0;
+        for (int i = 0; i < total; i++)
+        {
+            var v = c.Call("GET", "rc:" + i);
+            if (v.IsNull) continue;
+            Assert.Equal(ValueOf(i), v.Text);
+            checkedKeys++;
+        }
+        Assert.True(checkedKeys > 1000, $"only {checkedKeys} keys survived");
+        Assert.Equal(checkedKeys, c.Call("DBSIZE").Integer);
+    }
+
     [Fact]
     public void Lru_evicts_idle_keys_before_recently_written_ones()
     {

@@ -79,7 +79,7 @@ public static class StringCommands
     {
         ref object slot = ref db.Keys.GetValueRefOrAdd(key, out bool existed);
         if (existed && slot is byte[] old && old.Length == value.Length) value.CopyTo(old);
-        else slot = value.ToArray();
+        else slot = db.StringPool is { } pool ? pool.Copy(value) : value.ToArray();
         if (existed && !keepTtl && db.Expires.Count > 0) db.Expires.Remove(key);
         if (!existed) db.KeyAdded?.Invoke(db, key);
         db.KeyModified?.Invoke(db, key);

@@ -42,6 +42,9 @@ public sealed class Evictor
     private long _allocatedAtGc;
     private int _allocGcCount;
 
+    /// <summary>Values of evicted strings kept for the next SETs of the same length.</summary>
+    public readonly EvictedStringPool StringPool = new();
+
     /// <summary>Collections induced so far and the time they took (diagnostics).</summary>
     public long InducedCollections { get; private set; }
     public long InducedCollectionTicks { get; private set; }
@@ -100,6 +103,9 @@ public sealed class Evictor
         double micros = tenacity <= 10 ? 50.0 * tenacity : tenacity < 100 ? 500.0 * Math.Pow(1.15, tenacity - 10) : -1;
         _timeLimitTicks = micros < 0 ? long.MaxValue : (long)(micros * Stopwatch.Frequency / 1_000_000);
         _ignoreMaxmemory = cfg.ReplicaOf.Length > 0 && cfg.GetBool("replica-ignore-maxmemory");
+        // A few SETs' worth is enough: eviction runs before each command and the command reuses what it freed.
+        StringPool.Capacity = cfg.MaxMemory > 0 ? Math.Min(cfg.MaxMemory / 64, 1 << 20) : 0;
+        if (StringPool.Capacity == 0) StringPool.Clear();
     }
 
     /// <summary>The memory measure compared with maxmemory: INFO used_memory minus evicted bytes not yet collected.</summary>
@@ -110,7 +116,7 @@ public sealed class Evictor
         else if (c1 != _gcCounts[1]) { _credit[0] = _credit[1] = 0; }
         else if (c0 != _gcCounts[0]) { _credit[0] = 0; }
         _gcCounts[0] = c0; _gcCounts[1] = c1; _gcCounts[2] = c2;
-        long used = MemoryStats.UsedMemory() - _credit[0] - _credit[1] - _credit[2];
+        long used = MemoryStats.UsedMemory() - _credit[0] - _credit[1] - _credit[2] - StringPool.Bytes;
         if (NotCountedForEvict is { } hook) used -= hook();
         return Math.Max(0, used);
     }
@@ -204,10 +210,14 @@ public sealed class Evictor
         long bytes = MemoryStats.KeyUsage(key, value, 5);
         if (db.Expires.Count > 0 && db.Expires.ContainsKey(key)) bytes += MemoryStats.DictEntrySize + 8;
         int gen = Math.Clamp(GC.GetGeneration(value), 0, 2);
-        _credit[gen] += bytes;
         KeyEvicted?.Invoke(db, key);
         db.Delete(key);
         _server.Stats.EvictedKeys++;
+        // A recycled value is not garbage: it stays out of the GC credit (the measure subtracts the pool instead).
+        // A running snapshot may still be writing out the bytes it serialized, never the array, but keep clear anyway.
+        long garbage = bytes;
+        if (value is byte[] s && !_server.Snapshot.Active && StringPool.Offer(s)) garbage -= s.Length;
+        _credit[gen] += garbage;
         return bytes;
     }
 

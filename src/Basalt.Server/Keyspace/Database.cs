@@ -31,6 +31,9 @@ public sealed class Database
     /// <summary>Called before <see cref="Clear"/> empties the database (WATCH must see which keys existed).</summary>
     public Action<Database>? Clearing;
 
+    /// <summary>Arrays of evicted string values to store new strings in (the server's, shared by its databases).</summary>
+    public Eviction.EvictedStringPool? StringPool;
+
     public Database(int index) => Index = index;
 
     public int Count => Keys.Count;
