@@ -215,11 +215,16 @@ public sealed class Evictor
         _server.Stats.EvictedKeys++;
         // A recycled value is not garbage: it stays out of the GC credit (the measure subtracts the pool instead).
         // A running snapshot may still be writing out the bytes it serialized, never the array, but keep clear anyway.
+        // For strings the garbage is exactly the two arrays (the table slot is reused), not MEMORY USAGE's estimate.
         long garbage = bytes;
-        if (value is byte[] s && !_server.Snapshot.Active && StringPool.Offer(s)) garbage -= s.Length;
+        if (value is byte[] s)
+            garbage = ArrayBytes(key.Length) + (!_server.Snapshot.Active && StringPool.Offer(s) ? 0 : ArrayBytes(s.Length));
         _credit[gen] += garbage;
         return bytes;
     }
+
+    /// <summary>Heap bytes of a byte[] of <paramref name="length"/> on 64-bit .NET: 24 bytes of header, 8-byte aligned.</summary>
+    private static long ArrayBytes(int length) => (24 + length + 7) & ~7L;
 
     private bool AllKeys => _policy is Policy.AllKeysLru or Policy.AllKeysLfu or Policy.AllKeysRandom;
 
