@@ -15,6 +15,7 @@
 #   KINDS="hash intset set zset list string"   which kinds to run
 #   NODOC=1                                    do not touch docs/BENCHMARKS.md
 #   KEEP=1                                     keep the generated RESP files in bench/out/
+#   QUIET=4                                    seconds without commands before the after-load reading
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -22,6 +23,7 @@ source bench/lib.sh
 
 COUNT="${COUNT:-1000000}"
 KINDS="${KINDS:-hash intset set zset list string}"
+export QUIET="${QUIET:-4}"
 PY="$(command -v python3)"
 
 out="$root/bench/out"
@@ -90,6 +92,8 @@ measure() { # server port pid file kind
   b_used="$(info_field "$port" used_memory)"; b_rss="$(rss_kb "$pid")"
   "${pin_client[@]}" redis-cli -p "$port" --pipe <"$file" >"$out/pipe-$kind-$server.log"
   keys="$(redis-cli -p "$port" dbsize)"
+  # What a user sees once the load is over: Basalt returns the load's garbage after 2 s without commands.
+  sleep "$QUIET"
   a_used="$(info_field "$port" used_memory)"; a_rss="$(rss_kb "$pid")"
   redis-cli -p "$port" memory purge >/dev/null
   sleep 0.5
@@ -148,6 +152,7 @@ out.append(f"Run {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} U
            f"{count:,} keys per kind, a fresh server pair per kind"
            f"{' (servers pinned to core 0, redis-cli --pipe to core 1)' if pinned != '0' else ''}. "
            "Bytes per key = growth over the empty server (after MEMORY PURGE) divided by the keys loaded; "
+           f"\"used_memory\" and \"RSS growth\" are read {os.environ.get('QUIET', '4')} s after the load ended (no commands meanwhile); "
            "\"after GC\" = after a second MEMORY PURGE (Basalt: aggressive compacting full GC that returns free memory to the OS; Redis: jemalloc purge). "
            "The machine may have been shared with builds and tests of other helpers.")
 out.append("")
@@ -168,7 +173,7 @@ for kind in order:
     out.append(f"| {kind}: {desc.get(kind, kind)} | {keys_s} | {b[3]} / {r[3]} | {fmt(bu)} / {fmt(ru)} | {ratio(bu, ru)} | "
                f"{fmt(bg)} / {fmt(rg)} | {ratio(bg, rg)} | {fmt(bs)} / {fmt(rs)} | {ratio(bs, rs)} | {fmt(bsg)} / {fmt(rsg)} | {ratio(bsg, rsg)} |")
 out.append("")
-out.append("Absolute numbers (MB; before → after load → after GC):")
+out.append("Absolute numbers (MB; before → after load and the quiet period → after GC):")
 out.append("")
 out.append("| kind | Basalt used_memory | Redis used_memory | Basalt VmRSS | Redis VmRSS |")
 out.append("|---|---:|---:|---:|---:|")

@@ -114,6 +114,11 @@ namespace Basalt.Server
             cron.Tick += s => s.Dispatcher.Introspection.CronTick();
             cron.Tick += s => { lock (s.ExecLock) s.Rdb.Cron(); };
             cron.Tick += s => s.Aof.Cron();
+            if (!sentinelMode)
+            {
+                var trim = new Introspection.IdleMemoryTrim(server);
+                cron.Tick += _ => trim.Tick();
+            }
             cron.Start();
             if (!sentinelMode)
             {
