@@ -20,6 +20,52 @@ public class HashTests : IClassFixture<DifferentialFixture>
         c.Call(args.ToArray());
     }
 
+    /// <summary>
+    /// Small hashes are stored without a wrapper object (a bare listpack in the key's slot): every path that meets a
+    /// stored value — growth, shrinking, conversion, COPY, RENAME, MOVE, DUMP/RESTORE, SORT BY/GET, digests, TYPE,
+    /// OBJECT ENCODING, SCAN TYPE, WRONGTYPE — must give Redis's replies.
+    /// </summary>
+    [Fact]
+    public void Bare_listpack_hashes_behave_like_redis_through_every_path()
+    {
+        using var b = _f.Basalt.Connect();
+        using var r = _f.Redis.Connect();
+        foreach (var c in new[] { b, r }) { c.Call("SELECT", "12"); c.Call("FLUSHDB"); }
+        var script = new object[][]
+        {
+            ["HSET", "bp:a", "f1", "1", "f2", "two", "f1", "one"], ["HGETALL", "bp:a"], ["OBJECT", "ENCODING", "bp:a"],
+            ["TYPE", "bp:a"], ["GET", "bp:a"], ["LPUSH", "bp:a", "x"], ["HSETNX", "bp:a", "f3", "3"], ["HSETNX", "bp:a", "f3", "x"],
+            ["HINCRBY", "bp:a", "n", "5"], ["HINCRBYFLOAT", "bp:a", "n", "0.5"], ["HSET", "bp:a", "f2", "a-longer-value"],
+            ["HGETALL", "bp:a"], ["HDEL", "bp:a", "f1", "nosuch"], ["HLEN", "bp:a"], ["HSTRLEN", "bp:a", "f2"], ["HEXISTS", "bp:a", "f3"],
+            ["HMGET", "bp:a", "f2", "f3", "nosuch"], ["HKEYS", "bp:a"], ["HVALS", "bp:a"],
+            ["COPY", "bp:a", "bp:b"], ["HSET", "bp:b", "f9", "9"], ["HGETALL", "bp:a"], ["HGETALL", "bp:b"],
+            ["RENAME", "bp:b", "bp:c"], ["HGETALL", "bp:c"], ["EXISTS", "bp:b"], ["MOVE", "bp:c", "13"], ["EXISTS", "bp:c"],
+            ["DEBUG", "DIGEST-VALUE", "bp:a"], ["MEMORY", "USAGE", "bp:nosuch"],
+            ["SCAN", "0", "TYPE", "hash", "COUNT", "100"],
+            ["RPUSH", "bp:list", "1", "2"], ["HSET", "bp:w1", "f", "20"], ["HSET", "bp:w2", "f", "10"],
+            ["SORT", "bp:list", "BY", "bp:w*->f", "GET", "bp:w*->f"],
+            ["HDEL", "bp:a", "f2", "f3", "n"], ["EXISTS", "bp:a"], ["HGETALL", "bp:a"],
+            ["HSET", "bp:big", "f", new string('v', 100)], ["OBJECT", "ENCODING", "bp:big"], ["HGETALL", "bp:big"],
+        };
+        foreach (var args in script)
+            Assert.Equal(Encoding.UTF8.GetString(r.CallRaw(args)), Encoding.UTF8.GetString(b.CallRaw(args)));
+        // Past hash-max-listpack-entries one HSET converts; the key keeps all fields in the same order as Redis.
+        foreach (var c in new[] { b, r }) Fill(c, "bp:grow", 200);
+        foreach (var args in new object[][] { ["OBJECT", "ENCODING", "bp:grow"], ["HLEN", "bp:grow"], ["HGET", "bp:grow", "f199"] })
+            Assert.Equal(Encoding.UTF8.GetString(r.CallRaw(args)), Encoding.UTF8.GetString(b.CallRaw(args)));
+        // DUMP/RESTORE both ways, and equal value digests.
+        foreach (var c in new[] { b, r }) c.Call("HSET", "bp:d", "x", "1", "y", "2");
+        var dumped = r.Call("DUMP", "bp:d");
+        Assert.Equal("OK", b.Call("RESTORE", "bp:r", "0", dumped.Bytes!).Text);
+        Assert.Equal("OK", r.Call("RESTORE", "bp:r", "0", dumped.Bytes!).Text);
+        Assert.Equal("OK", r.Call("RESTORE", "bp:fromb", "0", b.Call("DUMP", "bp:d").Bytes!).Text);
+        Assert.Equal(Texts(r.Call("HGETALL", "bp:d")), Texts(r.Call("HGETALL", "bp:fromb")));
+        Assert.Equal(Texts(r.Call("HGETALL", "bp:r")), Texts(b.Call("HGETALL", "bp:r")));
+        var digest = new object[] { "DEBUG", "DIGEST-VALUE", "bp:d", "bp:r", "bp:grow", "bp:w1" };
+        Assert.Equal(Encoding.UTF8.GetString(r.CallRaw(digest)), Encoding.UTF8.GetString(b.CallRaw(digest)));
+        foreach (var c in new[] { b, r }) { c.Call("FLUSHDB"); c.Call("SELECT", "13"); c.Call("FLUSHDB"); c.Call("SELECT", "0"); }
+    }
+
     [Theory]
     [InlineData(5, "listpack")]
     [InlineData(600, "hashtable")]

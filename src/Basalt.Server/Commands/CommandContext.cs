@@ -93,9 +93,32 @@ public sealed class CommandContext
         if (obj is null) { Server.Stats.KeyspaceMisses++; Notifications.KeyspaceEvents.Notify(this, Notifications.KeyspaceEvents.KeyMiss, "keymiss", key); value = null; return true; }
         Server.Stats.KeyspaceHits++;
         if (obj is T t) { value = t; return true; }
+        if (typeof(T) == typeof(Types.RedisHash) && Types.RedisHash.IsPack(obj))
+        {
+            value = (T)(object)HashView(obj, null, -1);
+            return true;
+        }
         value = null;
         WrongType();
         return false;
+    }
+
+    private Types.RedisHash? _hashView;
+
+    /// <summary>This context's reusable view of a bare listpack hash (valid for the command being executed).</summary>
+    private Types.RedisHash HashView(object pack, Keyspace.KeyTable<object>? table, int index)
+    {
+        var view = _hashView ??= new Types.RedisHash();
+        view.Bind(pack, table, index);
+        return view;
+    }
+
+    /// <summary>A hash just stored at <paramref name="key"/> as a bare listpack, as a view that writes back to its slot.</summary>
+    public Types.RedisHash BindHashForWrite(ReadOnlySpan<byte> key)
+    {
+        var table = Db.Keys;
+        int i = table.IndexOf(key);
+        return HashView(table.ValueAt(i), table, i);
     }
 
     /// <summary>Like <see cref="TryLookup{T}"/> for a write: no hit/miss accounting.</summary>
@@ -104,6 +127,11 @@ public sealed class CommandContext
         var obj = Db.Lookup(key);
         if (obj is null) { value = null; return true; }
         if (obj is T t) { value = t; return true; }
+        if (typeof(T) == typeof(Types.RedisHash) && Types.RedisHash.IsPack(obj))
+        {
+            value = (T)(object)BindHashForWrite(key);
+            return true;
+        }
         value = null;
         WrongType();
         return false;

@@ -37,9 +37,8 @@ public static class HashCommands
         if (!ctx.TryLookupForWrite<RedisHash>(ctx.Arg(1), out var h)) return null;
         if (h is not null) return h;
         created = true;
-        h = new RedisHash();
-        ctx.Db.Add(ctx.ArgBytes(1), h);
-        return h;
+        ctx.Db.Add(ctx.ArgBytes(1), new RedisHash().Stored);
+        return ctx.BindHashForWrite(ctx.Arg(1));
     }
 
     private static void HSetGeneric(CommandContext ctx, bool replyOk)

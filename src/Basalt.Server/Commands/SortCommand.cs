@@ -254,7 +254,7 @@ public static class SortCommand
         if (o is null) return false;
         if (fieldLen > 0)
         {
-            if (o is not RedisHash h) return false;
+            if (RedisHash.Readable(o) is not { } h) return false;
             if (!h.TryGet(pattern[^fieldLen..], out value)) return false;
             return true;
         }

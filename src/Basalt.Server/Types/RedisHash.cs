@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using Basalt.Server.Keyspace;
 
 namespace Basalt.Server.Types;
@@ -14,25 +15,65 @@ public sealed class RedisHash : IRedisValue, IDigestible
     /// <summary>The u16 pair count caps a listpack; beyond it the hash converts whatever the config says.</summary>
     private const int MaxPackedPairs = ushort.MaxValue;
 
-    private static readonly byte[] EmptyPack = new byte[2];
+    // A listpack is kept in the keyspace as is, without this wrapper (24 bytes a key saved): an array of
+    // HashPackByte, so that `is` tells it from a string's byte[], handled as the byte[] it is laid out like.
+    // Commands get a RedisHash view bound to the key's slot (CommandContext.TryLookup), which stores every new
+    // array, or the table a conversion makes, back into that slot.
+    private static byte[] NewPack(int length) => Unsafe.As<byte[]>(new HashPackByte[length]);
 
-    private object _data; // byte[] listpack or KeyTable<byte[]>
+    private static readonly byte[] EmptyPack = NewPack(2);
+
+    private object _data; // listpack (a HashPackByte[] seen as byte[]) or KeyTable<byte[]>
+    private KeyTable<object>? _slotTable; // set on a view bound to a keyspace slot
+    private int _slotIndex;
 
     public RedisHash() => _data = EmptyPack;
 
     private RedisHash(object data) => _data = data;
 
-    public string TypeName => "hash";
-    public string Encoding => _data is byte[] ? "listpack" : "hashtable";
-    public bool IsListpack => _data is byte[];
+    /// <summary>True for a listpack hash stored in the keyspace without its wrapper.</summary>
+    public static bool IsPack(object? value) => value is HashPackByte[];
 
-    public int Count => _data is byte[] lp ? BinaryPrimitives.ReadUInt16LittleEndian(lp) : ((KeyTable<byte[]>)_data).Count;
+    /// <summary>The keyspace value for a hash built outside the keyspace (loading, COPY): the bare listpack or this.</summary>
+    public object Stored => _data is KeyTable<byte[]> ? this : _data;
+
+    /// <summary>A stored hash value (bare listpack or RedisHash) as a RedisHash not bound to any slot, for readers.</summary>
+    public static RedisHash? Readable(object? value) => value as RedisHash ?? (value is HashPackByte[] p ? new RedisHash(p) : null);
+
+    /// <summary>Points this view at a bare listpack; writes go back to <paramref name="table"/>[<paramref name="index"/>] when given.</summary>
+    internal void Bind(object pack, KeyTable<object>? table, int index)
+    {
+        _data = pack;
+        _slotTable = table;
+        _slotIndex = index;
+    }
+
+    private void SetData(object data)
+    {
+        _data = data;
+        if (_slotTable is not null)
+            _slotTable.ValueAt(_slotIndex) = data is KeyTable<byte[]> t ? new RedisHash(t) : data;
+    }
+
+    private byte[]? Lp => _data is KeyTable<byte[]> ? null : Unsafe.As<byte[]>(_data);
+
+    public string TypeName => "hash";
+    public string Encoding => _data is KeyTable<byte[]> ? "hashtable" : "listpack";
+    public bool IsListpack => _data is not KeyTable<byte[]>;
+
+    public int Count => Lp is { } lp ? BinaryPrimitives.ReadUInt16LittleEndian(lp) : ((KeyTable<byte[]>)_data).Count;
 
     internal KeyTable<byte[]>? Table => _data as KeyTable<byte[]>;
 
     public IRedisValue Clone()
     {
-        if (_data is byte[] lp) return new RedisHash(lp.Length == 2 ? EmptyPack : lp.AsSpan().ToArray());
+        if (Lp is { } lp)
+        {
+            if (lp.Length == 2) return new RedisHash(EmptyPack);
+            var packCopy = NewPack(lp.Length);
+            lp.AsSpan().CopyTo(packCopy);
+            return new RedisHash(packCopy);
+        }
         var src = (KeyTable<byte[]>)_data;
         var copy = new KeyTable<byte[]>(src.Count);
         for (int i = 0; i < src.Capacity; i++)
@@ -98,7 +139,7 @@ public sealed class RedisHash : IRedisValue, IDigestible
 
     public bool TryGet(ReadOnlySpan<byte> field, out ReadOnlySpan<byte> value)
     {
-        if (_data is byte[] lp)
+        if (Lp is { } lp)
         {
             int pos = FindField(lp, field);
             if (pos < 0) { value = default; return false; }
@@ -111,18 +152,18 @@ public sealed class RedisHash : IRedisValue, IDigestible
     }
 
     public bool Contains(ReadOnlySpan<byte> field) =>
-        _data is byte[] lp ? FindField(lp, field) >= 0 : ((KeyTable<byte[]>)_data).ContainsKey(field);
+        Lp is { } lp ? FindField(lp, field) >= 0 : ((KeyTable<byte[]>)_data).ContainsKey(field);
 
     /// <summary>Converts to a hashtable when a field or value about to be written is longer than the listpack allows.</summary>
     public void ConvertIfTooLong(int length, long maxValue)
     {
-        if (_data is byte[] && length > maxValue) Convert();
+        if (IsListpack && length > maxValue) Convert();
     }
 
     /// <summary>Sets a field; true when it is new. Converts when limits are passed (as Redis: lengths before, count after).</summary>
     public bool Set(ReadOnlySpan<byte> field, ReadOnlySpan<byte> value, long maxEntries, long maxValue)
     {
-        if (_data is byte[] && (field.Length > maxValue || value.Length > maxValue)) Convert();
+        if (IsListpack && (field.Length > maxValue || value.Length > maxValue)) Convert();
         if (_data is KeyTable<byte[]> table)
         {
             ref byte[] slot = ref table.GetValueRefOrAdd(field, out bool exists);
@@ -130,7 +171,7 @@ public sealed class RedisHash : IRedisValue, IDigestible
             else slot = value.ToArray();
             return !exists;
         }
-        var lp = (byte[])_data;
+        var lp = Unsafe.As<byte[]>(_data);
         int pos = FindField(lp, field);
         if (pos >= 0)
         {
@@ -142,12 +183,12 @@ public sealed class RedisHash : IRedisValue, IDigestible
             if (vlen == value.Length) { value.CopyTo(lp.AsSpan(p)); return false; }
             // Rebuild with the value entry replaced in place (order is kept).
             int oldSize = EntrySize(vlen), newSize = EntrySize(value.Length);
-            var nb = new byte[lp.Length - oldSize + newSize];
+            var nb = NewPack(lp.Length - oldSize + newSize);
             lp.AsSpan(0, vstart).CopyTo(nb);
             int w = vstart + WriteLen(nb.AsSpan(vstart), value.Length);
             value.CopyTo(nb.AsSpan(w));
             lp.AsSpan(vstart + oldSize).CopyTo(nb.AsSpan(w + value.Length));
-            _data = nb;
+            SetData(nb);
             return false;
         }
         int count = BinaryPrimitives.ReadUInt16LittleEndian(lp);
@@ -156,7 +197,7 @@ public sealed class RedisHash : IRedisValue, IDigestible
             Convert();
             return Set(field, value, maxEntries, maxValue);
         }
-        var grown = new byte[lp.Length + EntrySize(field.Length) + EntrySize(value.Length)];
+        var grown = NewPack(lp.Length + EntrySize(field.Length) + EntrySize(value.Length));
         lp.AsSpan().CopyTo(grown);
         int o = lp.Length;
         o += WriteLen(grown.AsSpan(o), field.Length);
@@ -165,7 +206,7 @@ public sealed class RedisHash : IRedisValue, IDigestible
         o += WriteLen(grown.AsSpan(o), value.Length);
         value.CopyTo(grown.AsSpan(o));
         BinaryPrimitives.WriteUInt16LittleEndian(grown, (ushort)(count + 1));
-        _data = grown;
+        SetData(grown);
         if (count + 1 > maxEntries) Convert();
         return true;
     }
@@ -173,25 +214,25 @@ public sealed class RedisHash : IRedisValue, IDigestible
     public bool Delete(ReadOnlySpan<byte> field)
     {
         if (_data is KeyTable<byte[]> table) return table.Remove(field);
-        var lp = (byte[])_data;
+        var lp = Unsafe.As<byte[]>(_data);
         int pos = FindField(lp, field);
         if (pos < 0) return false;
         int end = pos;
         ReadPair(lp, ref end, out _, out _);
         int count = BinaryPrimitives.ReadUInt16LittleEndian(lp) - 1;
-        if (count == 0) { _data = EmptyPack; return true; }
-        var nb = new byte[lp.Length - (end - pos)];
+        if (count == 0) { SetData(EmptyPack); return true; }
+        var nb = NewPack(lp.Length - (end - pos));
         lp.AsSpan(0, pos).CopyTo(nb);
         lp.AsSpan(end).CopyTo(nb.AsSpan(pos));
         BinaryPrimitives.WriteUInt16LittleEndian(nb, (ushort)count);
-        _data = nb;
+        SetData(nb);
         return true;
     }
 
     /// <summary>Switches to the hashtable encoding.</summary>
     public void Convert()
     {
-        if (_data is not byte[] lp) return;
+        if (Lp is not { } lp) return;
         var table = new KeyTable<byte[]>(BinaryPrimitives.ReadUInt16LittleEndian(lp));
         int pos = 2;
         while (pos < lp.Length)
@@ -199,13 +240,13 @@ public sealed class RedisHash : IRedisValue, IDigestible
             ReadPair(lp, ref pos, out var f, out var v);
             table.Set(f.ToArray(), v.ToArray());
         }
-        _data = table;
+        SetData(table);
     }
 
     /// <summary>Pair number <paramref name="ordinal"/> of a listpack (0-based).</summary>
     public void PackedPairAt(int ordinal, out ReadOnlySpan<byte> field, out ReadOnlySpan<byte> value)
     {
-        var lp = (byte[])_data;
+        var lp = Unsafe.As<byte[]>(_data);
         int pos = 2;
         for (int i = 0; i < ordinal; i++) ReadPair(lp, ref pos, out _, out _);
         ReadPair(lp, ref pos, out field, out value);
@@ -214,7 +255,7 @@ public sealed class RedisHash : IRedisValue, IDigestible
     /// <summary>A random pair (uniform over pairs).</summary>
     public void RandomPair(Random rng, out ReadOnlySpan<byte> field, out ReadOnlySpan<byte> value)
     {
-        if (_data is byte[]) { PackedPairAt(rng.Next(Count), out field, out value); return; }
+        if (IsListpack) { PackedPairAt(rng.Next(Count), out field, out value); return; }
         var t = (KeyTable<byte[]>)_data;
         int i = t.RandomIndex(rng);
         field = t.KeyAt(i);
@@ -232,7 +273,7 @@ public sealed class RedisHash : IRedisValue, IDigestible
 
         internal Enumerator(RedisHash h)
         {
-            _lp = h._data as byte[];
+            _lp = h.Lp;
             _table = h._data as KeyTable<byte[]>;
             _pos = _lp is null ? -1 : 2;
             Field = default;
@@ -275,4 +316,10 @@ public sealed class RedisHash : IRedisValue, IDigestible
             Digest.Xor(digest, ele);
         }
     }
+}
+
+/// <summary>The element type of a bare listpack hash in the keyspace: one byte, so the array is laid out as a byte[].</summary>
+public struct HashPackByte
+{
+    public byte Value;
 }

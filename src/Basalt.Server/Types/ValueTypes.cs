@@ -23,6 +23,7 @@ public static class ValueTypes
         null => "none",
         byte[] => "string",
         IRedisValue v => v.TypeName,
+        HashPackByte[] => "hash",
         _ => "none",
     };
 
@@ -33,12 +34,15 @@ public static class ValueTypes
         byte[] b when b.Length <= 44 => "embstr",
         byte[] => "raw",
         IRedisValue v => v.Encoding,
+        HashPackByte[] => "listpack",
         _ => "unknown",
     };
 
     public static object Clone(object value) => value switch
     {
         byte[] b => b.AsSpan().ToArray(),
+        RedisHash h => ((RedisHash)h.Clone()).Stored,
+        HashPackByte[] p => ((RedisHash)RedisHash.Readable(p)!.Clone()).Stored,
         IRedisValue v => v.Clone(),
         _ => value,
     };

@@ -55,6 +55,7 @@ public sealed class AofRewriteFormat : ISnapshotFormat
             case RedisSet set: WriteSet(key, set); break;
             case RedisSortedSet z: WriteZSet(key, z); break;
             case RedisHash h: WriteHash(key, h); break;
+            case HashPackByte[]: WriteHash(key, RedisHash.Readable(value)!); break;
             case RedisStream st: WriteStream(key, st); break;
             default: throw new InvalidOperationException("Unknown object type " + value.GetType().Name);
         }

@@ -23,23 +23,23 @@ public static class RdbValueReader
             case RdbConstants.TypeSet: return ReadPlainSet(i, cfg.SetMaxIntsetEntries);
             case RdbConstants.TypeZSet: return ReadPlainZSet(i, binaryScores: false, cfg.ZsetMaxListpackEntries, cfg.ZsetMaxListpackValue);
             case RdbConstants.TypeZSet2: return ReadPlainZSet(i, binaryScores: true, cfg.ZsetMaxListpackEntries, cfg.ZsetMaxListpackValue);
-            case RdbConstants.TypeHash: return ReadPlainHash(i, cfg.HashMaxListpackEntries, cfg.HashMaxListpackValue);
+            case RdbConstants.TypeHash: return ReadPlainHash(i, cfg.HashMaxListpackEntries, cfg.HashMaxListpackValue)?.Stored;
             case RdbConstants.TypeModule:
             case RdbConstants.TypeModule2: throw ModuleError(i);
             case RdbConstants.TypeHashZipmap:
-                return BuildHash(i, Decode(i, Zipmap.Decode, "zipmap"), cfg.HashMaxListpackEntries, cfg.HashMaxListpackValue);
+                return BuildHash(i, Decode(i, Zipmap.Decode, "zipmap"), cfg.HashMaxListpackEntries, cfg.HashMaxListpackValue)?.Stored;
             case RdbConstants.TypeListZiplist:
                 return BuildList(Decode(i, Ziplist.Decode, "ziplist"), cfg.ListMaxListpackSize);
             case RdbConstants.TypeSetIntset: return ReadIntset(i, cfg.SetMaxIntsetEntries);
             case RdbConstants.TypeZSetZiplist:
                 return BuildPackedZSet(i, Decode(i, Ziplist.Decode, "ziplist"), cfg.ZsetMaxListpackEntries);
             case RdbConstants.TypeHashZiplist:
-                return BuildHash(i, Decode(i, Ziplist.Decode, "ziplist"), cfg.HashMaxListpackEntries, long.MaxValue);
+                return BuildHash(i, Decode(i, Ziplist.Decode, "ziplist"), cfg.HashMaxListpackEntries, long.MaxValue)?.Stored;
             case RdbConstants.TypeListQuicklist: return ReadQuicklist(i, v2: false, cfg.ListMaxListpackSize);
             case RdbConstants.TypeListQuicklist2: return ReadQuicklist(i, v2: true, cfg.ListMaxListpackSize);
             case RdbConstants.TypeHashListpack:
                 // Packed hashes convert on the count only (a long value stays packed, as in Redis).
-                return BuildHash(i, Decode(i, Listpack.Decode, "listpack"), cfg.HashMaxListpackEntries, long.MaxValue);
+                return BuildHash(i, Decode(i, Listpack.Decode, "listpack"), cfg.HashMaxListpackEntries, long.MaxValue)?.Stored;
             case RdbConstants.TypeZSetListpack:
                 return BuildPackedZSet(i, Decode(i, Listpack.Decode, "listpack"), cfg.ZsetMaxListpackEntries);
             case RdbConstants.TypeSetListpack:

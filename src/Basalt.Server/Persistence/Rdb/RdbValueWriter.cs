@@ -26,6 +26,7 @@ public static class RdbValueWriter
             case GrowableString g: o.WriteString(g.Span); break;
             case RedisList l: WriteList(o, l); break;
             case RedisHash h: WriteHash(o, h); break;
+            case HashPackByte[]: WriteHash(o, RedisHash.Readable(value)!); break;
             case RedisSet s: WriteSet(o, s); break;
             case RedisSortedSet z: WriteZSet(o, z); break;
             case RedisStream st: RdbStreamCodec.Write(o, st); break;
@@ -39,6 +40,7 @@ public static class RdbValueWriter
         byte[] or GrowableString => RdbConstants.TypeString,
         RedisList => RdbConstants.TypeListQuicklist2,
         RedisHash h => h.IsListpack ? RdbConstants.TypeHashListpack : RdbConstants.TypeHash,
+        HashPackByte[] => RdbConstants.TypeHashListpack,
         RedisSet s => s.IsIntset ? RdbConstants.TypeSetIntset : RdbConstants.TypeSet,
         RedisSortedSet z => z.IsListpack ? RdbConstants.TypeZSetListpack : RdbConstants.TypeZSet2,
         RedisStream => RdbStreamCodec.WriteType,
