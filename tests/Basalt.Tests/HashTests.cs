@@ -41,7 +41,6 @@ public class HashTests : IClassFixture<DifferentialFixture>
             ["COPY", "bp:a", "bp:b"], ["HSET", "bp:b", "f9", "9"], ["HGETALL", "bp:a"], ["HGETALL", "bp:b"],
             ["RENAME", "bp:b", "bp:c"], ["HGETALL", "bp:c"], ["EXISTS", "bp:b"], ["MOVE", "bp:c", "13"], ["EXISTS", "bp:c"],
             ["DEBUG", "DIGEST-VALUE", "bp:a"], ["MEMORY", "USAGE", "bp:nosuch"],
-            ["SCAN", "0", "TYPE", "hash", "COUNT", "100"],
             ["RPUSH", "bp:list", "1", "2"], ["HSET", "bp:w1", "f", "20"], ["HSET", "bp:w2", "f", "10"],
             ["SORT", "bp:list", "BY", "bp:w*->f", "GET", "bp:w*->f"],
             ["HDEL", "bp:a", "f2", "f3", "n"], ["EXISTS", "bp:a"], ["HGETALL", "bp:a"],
@@ -49,6 +48,9 @@ public class HashTests : IClassFixture<DifferentialFixture>
         };
         foreach (var args in script)
             Assert.Equal(Encoding.UTF8.GetString(r.CallRaw(args)), Encoding.UTF8.GetString(b.CallRaw(args)));
+        // SCAN TYPE finds the bare hashes (order is the hash tables', so compared as sets).
+        static string[] Scanned(RespConnection c) => c.Call("SCAN", "0", "TYPE", "hash", "COUNT", "1000").Items![1].Items!.Select(i => i.Text!).Order().ToArray();
+        Assert.Equal(Scanned(r), Scanned(b));
         // Past hash-max-listpack-entries one HSET converts; the key keeps all fields in the same order as Redis.
         foreach (var c in new[] { b, r }) Fill(c, "bp:grow", 200);
         foreach (var args in new object[][] { ["OBJECT", "ENCODING", "bp:grow"], ["HLEN", "bp:grow"], ["HGET", "bp:grow", "f199"] })

@@ -14,6 +14,85 @@ public class SortedSetTests : IClassFixture<DifferentialFixture>
 
     // The corpus (Corpus/zsets.txt) is replayed by CorpusTests.
 
+    /// <summary>
+    /// Small sorted sets are stored without a wrapper object (a bare listpack in the key's slot): every path that meets a
+    /// stored value — single- and multi-key commands, stores onto a source, SORT's conversion, blocking pops served by
+    /// a push, GEO, COPY/RENAME/MOVE, DUMP/RESTORE, digests, TYPE/ENCODING/SCAN TYPE — must give Redis's replies.
+    /// </summary>
+    [Fact]
+    public void Bare_listpack_sorted_sets_behave_like_redis_through_every_path()
+    {
+        using var b = _f.Basalt.Connect();
+        using var r = _f.Redis.Connect();
+        foreach (var c in new[] { b, r }) { c.Call("SELECT", "14"); c.Call("FLUSHDB"); }
+        var script = new object[][]
+        {
+            ["ZADD", "zp:a", "1", "one", "2", "two", "3", "three"], ["ZRANGE", "zp:a", "0", "-1", "WITHSCORES"],
+            ["OBJECT", "ENCODING", "zp:a"], ["TYPE", "zp:a"], ["GET", "zp:a"], ["HSET", "zp:a", "f", "v"],
+            ["ZINCRBY", "zp:a", "10", "one"], ["ZADD", "zp:a", "XX", "CH", "5", "two"], ["ZREM", "zp:a", "three", "nosuch"],
+            ["ZSCORE", "zp:a", "one"], ["ZRANK", "zp:a", "two"], ["ZCARD", "zp:a"], ["ZINCRBY", "zp:new", "1.5", "m"],
+            ["ZADD", "zp:b", "1", "x", "2", "one"], ["ZUNIONSTORE", "zp:a", "2", "zp:a", "zp:b"], ["ZRANGE", "zp:a", "0", "-1", "WITHSCORES"],
+            ["ZINTER", "2", "zp:a", "zp:b", "WITHSCORES"], ["ZDIFFSTORE", "zp:d", "2", "zp:a", "zp:b"], ["ZRANGE", "zp:d", "0", "-1"],
+            ["ZRANGESTORE", "zp:b", "zp:b", "0", "0"], ["ZRANGE", "zp:b", "0", "-1", "WITHSCORES"],
+            ["ZMPOP", "2", "zp:nosuch", "zp:a", "MIN", "COUNT", "2"], ["ZPOPMAX", "zp:a"], ["EXISTS", "zp:a"],
+            ["ZADD", "zp:s", "3", "c", "1", "a", "2", "b"], ["SORT", "zp:s", "ALPHA"], ["OBJECT", "ENCODING", "zp:s"],
+            ["ZADD", "zp:c", "1", "m1", "2", "m2"], ["COPY", "zp:c", "zp:c2"], ["ZADD", "zp:c2", "3", "m3"],
+            ["ZRANGE", "zp:c", "0", "-1"], ["ZRANGE", "zp:c2", "0", "-1"], ["RENAME", "zp:c2", "zp:c3"], ["MOVE", "zp:c3", "15"],
+            ["EXISTS", "zp:c3"], ["DEBUG", "DIGEST-VALUE", "zp:c", "zp:b", "zp:s", "zp:new"],
+            ["GEOADD", "zp:g", "13.361389", "38.115556", "Palermo", "15.087269", "37.502669", "Catania"],
+            ["GEODIST", "zp:g", "Palermo", "Catania", "km"], ["GEOSEARCHSTORE", "zp:g", "zp:g", "FROMMEMBER", "Palermo", "BYRADIUS", "100", "km"],
+            ["ZRANGE", "zp:g", "0", "-1"], ["OBJECT", "ENCODING", "zp:g"],
+            ["ZADD", "zp:big", "1", new string('m', 100)], ["OBJECT", "ENCODING", "zp:big"],
+        };
+        foreach (var args in script)
+            Same(b, r, args);
+        // SCAN TYPE finds the bare sets (order is the hash tables', so compared as sets).
+        static string[] Scanned(RespConnection c) => c.Call("SCAN", "0", "TYPE", "zset", "COUNT", "1000").Items![1].Items!.Select(i => i.Text!).Order().ToArray();
+        Assert.Equal(Scanned(r), Scanned(b));
+        // Past zset-max-listpack-entries one ZADD converts; the set keeps every member in Redis's order.
+        foreach (var c in new[] { b, r })
+        {
+            var args = new List<object> { "ZADD", "zp:grow" };
+            for (int i = 0; i < 200; i++) { args.Add((i % 7).ToString()); args.Add("m" + i); }
+            c.Call(args.ToArray());
+        }
+        Same(b, r, "OBJECT", "ENCODING", "zp:grow");
+        Same(b, r, "ZRANGE", "zp:grow", "0", "-1", "WITHSCORES");
+        // DUMP/RESTORE both ways.
+        foreach (var c in new[] { b, r }) c.Call("ZADD", "zp:dump", "1", "x", "2.5", "y");
+        Assert.Equal("OK", b.Call("RESTORE", "zp:r", "0", r.Call("DUMP", "zp:dump").Bytes!).Text);
+        Assert.Equal("OK", r.Call("RESTORE", "zp:r", "0", r.Call("DUMP", "zp:dump").Bytes!).Text);
+        Assert.Equal("OK", r.Call("RESTORE", "zp:fromb", "0", b.Call("DUMP", "zp:dump").Bytes!).Text);
+        Same(b, r, "ZRANGE", "zp:r", "0", "-1", "WITHSCORES");
+        Assert.Equal(Encoding.UTF8.GetString(r.CallRaw("ZRANGE", "zp:dump", "0", "-1", "WITHSCORES")),
+            Encoding.UTF8.GetString(r.CallRaw("ZRANGE", "zp:fromb", "0", "-1", "WITHSCORES")));
+        r.Call("DEL", "zp:fromb");
+        Same(b, r, "DEBUG", "DIGEST-VALUE", "zp:r", "zp:grow", "zp:dump", "zp:g");
+        foreach (var c in new[] { b, r }) { c.Call("FLUSHDB"); c.Call("SELECT", "15"); c.Call("FLUSHDB"); c.Call("SELECT", "0"); }
+    }
+
+    /// <summary>A blocked BZPOPMIN is served by a ZADD that creates a bare listpack set, from the pushing client's context.</summary>
+    [Fact]
+    public void Blocked_pop_is_served_from_a_bare_listpack_set()
+    {
+        foreach (var server in new[] { _f.Basalt, _f.Redis })
+        {
+            using var waiter = server.Connect();
+            using var pusher = server.Connect();
+            waiter.Call("SELECT", "14");
+            pusher.Call("SELECT", "14");
+            pusher.Call("DEL", "zp:block");
+            waiter.Send("BZPOPMIN", "zp:block", "10");
+            Tools.WaitUntil(() => pusher.Call("CLIENT", "LIST").Text!.Contains("cmd=bzpopmin"), TimeSpan.FromSeconds(10), "client blocked");
+            Assert.Equal(2, pusher.Call("ZADD", "zp:block", "5", "a", "7", "b").Integer);
+            var popped = waiter.Read();
+            Assert.Equal(new[] { "zp:block", "a", "5" }, popped.Items!.Select(i => i.Text).ToArray());
+            Assert.Equal(1, pusher.Call("ZCARD", "zp:block").Integer);
+            Assert.Equal("7", pusher.Call("ZSCORE", "zp:block", "b").Text);
+            pusher.Call("DEL", "zp:block");
+        }
+    }
+
     /// <summary>Sends the same command to both servers and asserts identical bytes.</summary>
     private static void Same(RespConnection b, RespConnection r, params object[] args)
     {

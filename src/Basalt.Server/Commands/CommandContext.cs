@@ -98,9 +98,27 @@ public sealed class CommandContext
             value = (T)(object)HashView(obj, null, -1);
             return true;
         }
+        if (typeof(T) == typeof(Types.RedisSortedSet) && Types.RedisSortedSet.IsPack(obj))
+        {
+            value = (T)(object)ZSetView(obj, null, -1);
+            return true;
+        }
         value = null;
         WrongType();
         return false;
+    }
+
+    private Types.RedisSortedSet? _zsetView;
+
+    /// <summary>
+    /// This context's reusable view of a bare listpack sorted set (valid for the command being executed; commands
+    /// that hold several sorted sets at once look them up with <see cref="Types.RedisSortedSet.Readable"/>).
+    /// </summary>
+    private Types.RedisSortedSet ZSetView(object pack, Keyspace.KeyTable<object>? table, int index)
+    {
+        var view = _zsetView ??= new Types.RedisSortedSet();
+        view.Bind(pack, table, index);
+        return view;
     }
 
     private Types.RedisHash? _hashView;
@@ -130,6 +148,13 @@ public sealed class CommandContext
         if (typeof(T) == typeof(Types.RedisHash) && Types.RedisHash.IsPack(obj))
         {
             value = (T)(object)BindHashForWrite(key);
+            return true;
+        }
+        if (typeof(T) == typeof(Types.RedisSortedSet) && Types.RedisSortedSet.IsPack(obj))
+        {
+            var table = Db.Keys;
+            int i = table.IndexOf(key);
+            value = (T)(object)ZSetView(obj, table, i);
             return true;
         }
         value = null;

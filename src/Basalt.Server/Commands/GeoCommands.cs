@@ -103,7 +103,7 @@ public static class GeoCommands
         }
         if (created)
         {
-            if (z.Count > 0) ctx.Db.Add(ctx.ArgBytes(1), z);
+            if (z.Count > 0) ctx.Db.Add(ctx.ArgBytes(1), z.Stored);
         }
         else if (added + updated > 0) ctx.Db.KeyModified?.Invoke(ctx.Db, key);
         if (added + updated > 0) Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.ZSet, "zadd", key);  // GEOADD is ZADD underneath

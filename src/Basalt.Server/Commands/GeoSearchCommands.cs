@@ -190,7 +190,7 @@ public static class GeoSearchCommands
             var dst = ctx.Arg(storeIndex);
             if (returned > 0)
             {
-                ctx.Db.Set(dst, RedisSortedSet.FromSorted(items, SortedSetCommands.MaxEntries(ctx), SortedSetCommands.MaxValue(ctx)));
+                ctx.Db.Set(dst, RedisSortedSet.FromSorted(items, SortedSetCommands.MaxEntries(ctx), SortedSetCommands.MaxValue(ctx)).Stored);
                 Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.ZSet, ctx.Command.Name == "geosearchstore" ? "geosearchstore" : "georadiusstore", dst);
                 ctx.Server.Dirty += returned;
             }

@@ -69,7 +69,7 @@ public static class SortedSetAlgebraCommands
                 else ctx.Server.Stats.KeyspaceHits++;
             }
             var s = new Source { Order = i };
-            if (obj is RedisSortedSet z) s.Z = z;
+            if (RedisSortedSet.Readable(obj) is { } z) s.Z = z;
             else if (obj is RedisSet set) s.Set = set;
             else if (obj is not null) { ctx.WrongType(); return; }
             srcs[i] = s;

@@ -126,7 +126,7 @@ public static class SortedSetCommands
                 case ZAddOutcome.Unchanged: processed++; break;
             }
         }
-        if (created) { if (z.Count > 0) ctx.Db.Add(ctx.ArgBytes(1), z); }
+        if (created) { if (z.Count > 0) ctx.Db.Add(ctx.ArgBytes(1), z.Stored); }
         else if (added + updated > 0) ctx.Db.KeyModified?.Invoke(ctx.Db, key);
         if (added + updated > 0) Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.ZSet, incr ? "zincr" : "zadd", key);
         ctx.Server.Dirty += added + updated;
@@ -146,7 +146,7 @@ public static class SortedSetCommands
         z ??= new RedisSortedSet();
         var outcome = z.Add(ctx.Arg(3), by, ZAddFlags.Incr, MaxEntries(ctx), MaxValue(ctx), out double score);
         if (outcome == ZAddOutcome.NaN) { ctx.Reply.WriteError(NaNScore); return; }
-        if (created) ctx.Db.Add(ctx.ArgBytes(1), z);
+        if (created) ctx.Db.Add(ctx.ArgBytes(1), z.Stored);
         else if (outcome != ZAddOutcome.Unchanged) ctx.Db.KeyModified?.Invoke(ctx.Db, key);
         if (outcome != ZAddOutcome.Unchanged)
         {

@@ -131,7 +131,7 @@ public static class SortedSetRangeCommands
         if (sorted.Count > 0)
         {
             var z = RedisSortedSet.FromSorted(sorted, SortedSetCommands.MaxEntries(ctx), SortedSetCommands.MaxValue(ctx));
-            ctx.Db.Set(dst, z);
+            ctx.Db.Set(dst, z.Stored);
             // The command name is the event: zunionstore, zinterstore, zdiffstore, zrangestore.
             Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.ZSet, ctx.Command.Name, dst);
             ctx.Server.Dirty++;

@@ -55,6 +55,7 @@ public static class Digest
         else if (value is Types.GrowableString g) Mix(digest, g.Span);
         else if (value is IDigestible d) d.AddToDigest(digest);
         else if (Types.RedisHash.Readable(value) is { } h) h.AddToDigest(digest);
+        else if (Types.RedisSortedSet.Readable(value) is { } z) z.AddToDigest(digest);
         // Only the presence of a TTL counts, not its time (which differs between servers).
         if (hasExpire) Xor(digest, "!!expire!!"u8);
     }

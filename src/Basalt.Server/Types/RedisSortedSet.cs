@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using Basalt.Protocol;
 using Basalt.Server.Keyspace;
 
@@ -30,24 +31,75 @@ public enum ZAddOutcome { Nop, Unchanged, Updated, Added, NaN }
 /// </summary>
 public sealed partial class RedisSortedSet : IRedisValue, IDigestible
 {
-    private object _data = EmptyLp; // byte[] listpack or ZSkipList
+    private object _data = EmptyLp; // listpack (a ZSetPackByte[] seen as byte[]) or ZSkipList
+
+    // A listpack is kept in the keyspace as is, without this wrapper (24 bytes a key saved): an array of
+    // ZSetPackByte, so that `is` tells it from a string's byte[], handled as the byte[] it is laid out like.
+    // Commands get a RedisSortedSet view of it (CommandContext.TryLookup, or Readable/BindForWrite where a command
+    // looks keys up itself); a view bound to a slot stores every new array, or the skiplist a conversion makes,
+    // back into that slot.
+    private KeyTable<object>? _slotTable;
+    private int _slotIndex;
+
+    public RedisSortedSet() { }
+
+    private RedisSortedSet(object data) => _data = data;
+
+    private static byte[] NewPack(int length) => Unsafe.As<byte[]>(new ZSetPackByte[length]);
+
+    /// <summary>True for a listpack sorted set stored in the keyspace without its wrapper.</summary>
+    public static bool IsPack(object? value) => value is ZSetPackByte[];
+
+    /// <summary>The keyspace value for a set built outside the keyspace (store commands, loading, COPY).</summary>
+    public object Stored => _data is ZSkipList ? this : _data;
+
+    /// <summary>A stored sorted set value (bare listpack or RedisSortedSet) as a RedisSortedSet not bound to any slot, for readers.</summary>
+    public static RedisSortedSet? Readable(object? value) => value as RedisSortedSet ?? (value is ZSetPackByte[] p ? new RedisSortedSet(p) : null);
+
+    /// <summary>A view of the stored value at <paramref name="index"/> of <paramref name="table"/> that writes changes back there.</summary>
+    public static RedisSortedSet? Writable(KeyTable<object> table, int index)
+    {
+        var value = table.ValueAt(index);
+        if (value is RedisSortedSet z) return z;
+        if (value is not ZSetPackByte[]) return null;
+        var view = new RedisSortedSet(value);
+        view.Bind(value, table, index);
+        return view;
+    }
+
+    /// <summary>Points this view at a bare listpack; writes go back to <paramref name="table"/>[<paramref name="index"/>] when given.</summary>
+    internal void Bind(object pack, KeyTable<object>? table, int index)
+    {
+        _data = pack;
+        _slotTable = table;
+        _slotIndex = index;
+    }
+
+    private void SetData(object data)
+    {
+        _data = data;
+        if (_slotTable is not null)
+            _slotTable.ValueAt(_slotIndex) = data is ZSkipList sl ? new RedisSortedSet(sl) : data;
+    }
+
+    private byte[]? Lp => _data is ZSkipList ? null : Unsafe.As<byte[]>(_data);
 
     // The entry count lives in the listpack's first two bytes, not in a field: a field would take this object
     // from 24 to 32 bytes, which is most of the overhead of a small sorted set.
     private const int LpHeader = 2;
     private const int MaxPackedEntries = ushort.MaxValue;
-    private static readonly byte[] EmptyLp = new byte[LpHeader];
+    private static readonly byte[] EmptyLp = NewPack(LpHeader);
 
     private int LpCount
     {
-        get => BinaryPrimitives.ReadUInt16LittleEndian((byte[])_data);
-        set => BinaryPrimitives.WriteUInt16LittleEndian((byte[])_data, (ushort)value); // only on a fresh array
+        get => BinaryPrimitives.ReadUInt16LittleEndian(Unsafe.As<byte[]>(_data));
+        set => BinaryPrimitives.WriteUInt16LittleEndian(Unsafe.As<byte[]>(_data), (ushort)value); // only on a fresh array
     }
 
     public string TypeName => "zset";
     public string Encoding => _data is ZSkipList ? "skiplist" : "listpack";
     public int Count => _data is ZSkipList sl ? sl.Count : LpCount;
-    public bool IsListpack => _data is byte[];
+    public bool IsListpack => _data is not ZSkipList;
     public ZSkipList? SkipList => _data as ZSkipList;
 
     // ---- listpack entry format ----
@@ -120,7 +172,7 @@ public sealed partial class RedisSortedSet : IRedisValue, IDigestible
 
     private int LpFind(ReadOnlySpan<byte> member, out int off, out int next, out double score, out long rank)
     {
-        var lp = (byte[])_data;
+        var lp = Unsafe.As<byte[]>(_data);
         off = LpHeader;
         for (rank = 0; rank < LpCount; rank++)
         {
@@ -135,7 +187,7 @@ public sealed partial class RedisSortedSet : IRedisValue, IDigestible
     private void LpInsert(ReadOnlySpan<byte> member, double score)
     {
         if (score == 0) score = 0; // -0 is stored as 0 in a listpack, as Redis does
-        var lp = (byte[])_data;
+        var lp = Unsafe.As<byte[]>(_data);
         int off = LpHeader;
         for (int i = 0; i < LpCount; i++)
         {
@@ -144,22 +196,22 @@ public sealed partial class RedisSortedSet : IRedisValue, IDigestible
             off = next;
         }
         int size = EntrySize(member.Length, score);
-        var nb = new byte[lp.Length + size];
+        var nb = NewPack(lp.Length + size);
         lp.AsSpan(0, off).CopyTo(nb);
         WriteEntry(nb.AsSpan(off), member, score);
         lp.AsSpan(off).CopyTo(nb.AsSpan(off + size));
-        _data = nb;
-        LpCount++;
+        BinaryPrimitives.WriteUInt16LittleEndian(nb, (ushort)(BinaryPrimitives.ReadUInt16LittleEndian(lp) + 1));
+        SetData(nb);
     }
 
     private void LpCut(int from, int to, int entries)
     {
-        var lp = (byte[])_data;
-        var nb = new byte[lp.Length - (to - from)];
+        var lp = Unsafe.As<byte[]>(_data);
+        var nb = NewPack(lp.Length - (to - from));
         lp.AsSpan(0, from).CopyTo(nb);
         lp.AsSpan(to).CopyTo(nb.AsSpan(from));
-        _data = nb;
-        LpCount -= entries;
+        BinaryPrimitives.WriteUInt16LittleEndian(nb, (ushort)(BinaryPrimitives.ReadUInt16LittleEndian(lp) - entries));
+        SetData(nb);
     }
 
     // ---- element operations ----
@@ -227,7 +279,7 @@ public sealed partial class RedisSortedSet : IRedisValue, IDigestible
     /// <summary>Inserts a member known to be absent.</summary>
     public void Insert(ReadOnlySpan<byte> member, double score, long maxEntries, long maxValue)
     {
-        if (_data is byte[] && (LpCount + 1 > Math.Min(maxEntries, MaxPackedEntries) || member.Length > maxValue)) ConvertToSkipList();
+        if (IsListpack && (LpCount + 1 > Math.Min(maxEntries, MaxPackedEntries) || member.Length > maxValue)) ConvertToSkipList();
         if (_data is ZSkipList sl) sl.Insert(score, member.ToArray());
         else LpInsert(member, score);
     }
@@ -278,7 +330,7 @@ public sealed partial class RedisSortedSet : IRedisValue, IDigestible
             }
             return;
         }
-        var lp = (byte[])_data;
+        var lp = Unsafe.As<byte[]>(_data);
         long from = reverse ? first - count + 1 : first;
         int start = output.Count;
         int off = OffsetOf(lp, from);
@@ -309,7 +361,7 @@ public sealed partial class RedisSortedSet : IRedisValue, IDigestible
         }
         else
         {
-            var lp = (byte[])_data;
+            var lp = Unsafe.As<byte[]>(_data);
             lo = 0; hi = 0;
             int off = LpHeader;
             for (int i = 0; i < LpCount; i++)
@@ -333,7 +385,7 @@ public sealed partial class RedisSortedSet : IRedisValue, IDigestible
             return (l, Math.Max(l, h));
         }
         // As Redis walks a listpack: the first element >= min, then every following one <= max.
-        var lp = (byte[])_data;
+        var lp = Unsafe.As<byte[]>(_data);
         int off = LpHeader;
         long lo = LpCount, hi = LpCount;
         for (int i = 0; i < LpCount; i++)
@@ -363,7 +415,7 @@ public sealed partial class RedisSortedSet : IRedisValue, IDigestible
             foreach (var v in victims) sl.Remove(v);
             return victims.Count;
         }
-        var lp = (byte[])_data;
+        var lp = Unsafe.As<byte[]>(_data);
         int from = OffsetOf(lp, start);
         int to = from;
         for (long i = 0; i < n; i++) to = ReadEntry(lp, to, out _, out _, out _);
@@ -373,7 +425,7 @@ public sealed partial class RedisSortedSet : IRedisValue, IDigestible
 
     public void ConvertToSkipList()
     {
-        if (_data is not byte[] lp) return;
+        if (Lp is not { } lp) return;
         var sl = new ZSkipList(Math.Max(16, LpCount * 2));
         int off = LpHeader;
         for (int i = 0; i < LpCount; i++)
@@ -381,7 +433,7 @@ public sealed partial class RedisSortedSet : IRedisValue, IDigestible
             off = ReadEntry(lp, off, out int mo, out int ml, out double s);
             sl.Insert(s, lp.AsSpan(mo, ml).ToArray());
         }
-        _data = sl;
+        SetData(sl);
     }
 
     /// <summary>
@@ -397,7 +449,7 @@ public sealed partial class RedisSortedSet : IRedisValue, IDigestible
         {
             int size = LpHeader;
             foreach (var it in items) size += EntrySize(it.Member.Length, it.Score == 0 ? 0 : it.Score);
-            var lp = new byte[size];
+            var lp = NewPack(size);
             int off = LpHeader;
             foreach (var it in items) off += WriteEntry(lp.AsSpan(off), it.Member, it.Score == 0 ? 0 : it.Score);
             z._data = lp;
@@ -415,7 +467,16 @@ public sealed partial class RedisSortedSet : IRedisValue, IDigestible
     public IRedisValue Clone()
     {
         var z = new RedisSortedSet();
-        if (_data is byte[] lp) z._data = lp.Length == LpHeader ? EmptyLp : lp.AsSpan().ToArray();
+        if (Lp is { } lp)
+        {
+            if (lp.Length == LpHeader) z._data = EmptyLp;
+            else
+            {
+                var packCopy = NewPack(lp.Length);
+                lp.AsSpan().CopyTo(packCopy);
+                z._data = packCopy;
+            }
+        }
         else
         {
             var src = (ZSkipList)_data;
@@ -439,4 +500,10 @@ public sealed partial class RedisSortedSet : IRedisValue, IDigestible
             Digest.Xor(digest, ele);
         }
     }
+}
+
+/// <summary>The element type of a bare listpack sorted set in the keyspace: one byte, so the array is laid out as a byte[].</summary>
+public struct ZSetPackByte
+{
+    public byte Value;
 }

@@ -24,6 +24,7 @@ public static class ValueTypes
         byte[] => "string",
         IRedisValue v => v.TypeName,
         HashPackByte[] => "hash",
+        ZSetPackByte[] => "zset",
         _ => "none",
     };
 
@@ -34,7 +35,7 @@ public static class ValueTypes
         byte[] b when b.Length <= 44 => "embstr",
         byte[] => "raw",
         IRedisValue v => v.Encoding,
-        HashPackByte[] => "listpack",
+        HashPackByte[] or ZSetPackByte[] => "listpack",
         _ => "unknown",
     };
 
@@ -43,6 +44,8 @@ public static class ValueTypes
         byte[] b => b.AsSpan().ToArray(),
         RedisHash h => ((RedisHash)h.Clone()).Stored,
         HashPackByte[] p => ((RedisHash)RedisHash.Readable(p)!.Clone()).Stored,
+        RedisSortedSet z => ((RedisSortedSet)z.Clone()).Stored,
+        ZSetPackByte[] p => ((RedisSortedSet)RedisSortedSet.Readable(p)!.Clone()).Stored,
         IRedisValue v => v.Clone(),
         _ => value,
     };

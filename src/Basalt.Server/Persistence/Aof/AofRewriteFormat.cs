@@ -54,6 +54,7 @@ public sealed class AofRewriteFormat : ISnapshotFormat
             case RedisList l: WriteList(key, l); break;
             case RedisSet set: WriteSet(key, set); break;
             case RedisSortedSet z: WriteZSet(key, z); break;
+            case ZSetPackByte[]: WriteZSet(key, RedisSortedSet.Readable(value)!); break;
             case RedisHash h: WriteHash(key, h); break;
             case HashPackByte[]: WriteHash(key, RedisHash.Readable(value)!); break;
             case RedisStream st: WriteStream(key, st); break;

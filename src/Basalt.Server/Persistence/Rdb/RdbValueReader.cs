@@ -21,8 +21,8 @@ public static class RdbValueReader
             case RdbConstants.TypeString: return i.ReadString();
             case RdbConstants.TypeList: return ReadPlainList(i, cfg.ListMaxListpackSize);
             case RdbConstants.TypeSet: return ReadPlainSet(i, cfg.SetMaxIntsetEntries);
-            case RdbConstants.TypeZSet: return ReadPlainZSet(i, binaryScores: false, cfg.ZsetMaxListpackEntries, cfg.ZsetMaxListpackValue);
-            case RdbConstants.TypeZSet2: return ReadPlainZSet(i, binaryScores: true, cfg.ZsetMaxListpackEntries, cfg.ZsetMaxListpackValue);
+            case RdbConstants.TypeZSet: return ReadPlainZSet(i, binaryScores: false, cfg.ZsetMaxListpackEntries, cfg.ZsetMaxListpackValue)?.Stored;
+            case RdbConstants.TypeZSet2: return ReadPlainZSet(i, binaryScores: true, cfg.ZsetMaxListpackEntries, cfg.ZsetMaxListpackValue)?.Stored;
             case RdbConstants.TypeHash: return ReadPlainHash(i, cfg.HashMaxListpackEntries, cfg.HashMaxListpackValue)?.Stored;
             case RdbConstants.TypeModule:
             case RdbConstants.TypeModule2: throw ModuleError(i);
@@ -32,7 +32,7 @@ public static class RdbValueReader
                 return BuildList(Decode(i, Ziplist.Decode, "ziplist"), cfg.ListMaxListpackSize);
             case RdbConstants.TypeSetIntset: return ReadIntset(i, cfg.SetMaxIntsetEntries);
             case RdbConstants.TypeZSetZiplist:
-                return BuildPackedZSet(i, Decode(i, Ziplist.Decode, "ziplist"), cfg.ZsetMaxListpackEntries);
+                return BuildPackedZSet(i, Decode(i, Ziplist.Decode, "ziplist"), cfg.ZsetMaxListpackEntries)?.Stored;
             case RdbConstants.TypeHashZiplist:
                 return BuildHash(i, Decode(i, Ziplist.Decode, "ziplist"), cfg.HashMaxListpackEntries, long.MaxValue)?.Stored;
             case RdbConstants.TypeListQuicklist: return ReadQuicklist(i, v2: false, cfg.ListMaxListpackSize);
@@ -41,7 +41,7 @@ public static class RdbValueReader
                 // Packed hashes convert on the count only (a long value stays packed, as in Redis).
                 return BuildHash(i, Decode(i, Listpack.Decode, "listpack"), cfg.HashMaxListpackEntries, long.MaxValue)?.Stored;
             case RdbConstants.TypeZSetListpack:
-                return BuildPackedZSet(i, Decode(i, Listpack.Decode, "listpack"), cfg.ZsetMaxListpackEntries);
+                return BuildPackedZSet(i, Decode(i, Listpack.Decode, "listpack"), cfg.ZsetMaxListpackEntries)?.Stored;
             case RdbConstants.TypeSetListpack:
                 return BuildSet(i, Decode(i, Listpack.Decode, "listpack"), cfg.SetMaxIntsetEntries);
             case RdbConstants.TypeStreamListpacks:

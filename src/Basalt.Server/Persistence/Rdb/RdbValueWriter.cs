@@ -29,6 +29,7 @@ public static class RdbValueWriter
             case HashPackByte[]: WriteHash(o, RedisHash.Readable(value)!); break;
             case RedisSet s: WriteSet(o, s); break;
             case RedisSortedSet z: WriteZSet(o, z); break;
+            case ZSetPackByte[]: WriteZSet(o, RedisSortedSet.Readable(value)!); break;
             case RedisStream st: RdbStreamCodec.Write(o, st); break;
             default: throw new InvalidOperationException($"Cannot serialize a {value?.GetType().Name ?? "null"} value");
         }
@@ -43,6 +44,7 @@ public static class RdbValueWriter
         HashPackByte[] => RdbConstants.TypeHashListpack,
         RedisSet s => s.IsIntset ? RdbConstants.TypeSetIntset : RdbConstants.TypeSet,
         RedisSortedSet z => z.IsListpack ? RdbConstants.TypeZSetListpack : RdbConstants.TypeZSet2,
+        ZSetPackByte[] => RdbConstants.TypeZSetListpack,
         RedisStream => RdbStreamCodec.WriteType,
         _ => throw new InvalidOperationException("Unknown value type"),
     };
