@@ -242,7 +242,8 @@ public class ReplicationDisklessLoadTests
         using var replica = ServerProcess.StartBasalt([.. Repl.Fast, "--repl-diskless-load", mode, "--replicaof", "127.0.0.1", master.Port.ToString()]);
         Repl.WaitLinkUp(replica);
         Repl.WaitInSync(master, replica);
-        Assert.Contains("to parser", replica.Output);
+        // The log is captured asynchronously: poll for the line that says the socket fed the parser directly.
+        Tools.WaitUntil(() => replica.Output.Contains("to parser"), Repl.Timeout, "direct-to-parser log line\n" + replica.Output);
         Assert.Empty(TempFiles(replica));
     }
 }
