@@ -93,50 +93,45 @@ public sealed class CommandContext
         if (obj is null) { Server.Stats.KeyspaceMisses++; Notifications.KeyspaceEvents.Notify(this, Notifications.KeyspaceEvents.KeyMiss, "keymiss", key); value = null; return true; }
         Server.Stats.KeyspaceHits++;
         if (obj is T t) { value = t; return true; }
-        if (typeof(T) == typeof(Types.RedisHash) && Types.RedisHash.IsPack(obj))
-        {
-            value = (T)(object)HashView(obj, null, -1);
-            return true;
-        }
-        if (typeof(T) == typeof(Types.RedisSortedSet) && Types.RedisSortedSet.IsPack(obj))
-        {
-            value = (T)(object)ZSetView(obj, null, -1);
-            return true;
-        }
-        value = null;
+        if (TryView(obj, default, out value)) return true;
         WrongType();
         return false;
     }
 
+    private Types.RedisHash? _hashView;
     private Types.RedisSortedSet? _zsetView;
 
     /// <summary>
-    /// This context's reusable view of a bare listpack sorted set (valid for the command being executed; commands
-    /// that hold several sorted sets at once look them up with <see cref="Types.RedisSortedSet.Readable"/>).
+    /// A bare listpack (hash or sorted set stored without its wrapper) as this context's reusable view of type
+    /// <typeparamref name="T"/>, valid for the command being executed; writes go back to <paramref name="slot"/> when
+    /// it is bound. Commands that hold several values at once use the types' Readable/Writable instead.
     /// </summary>
-    private Types.RedisSortedSet ZSetView(object pack, Keyspace.KeyTable<object>? table, int index)
+    private bool TryView<T>(object obj, Keyspace.KeySlot slot, out T? value) where T : class
     {
-        var view = _zsetView ??= new Types.RedisSortedSet();
-        view.Bind(pack, table, index);
-        return view;
-    }
-
-    private Types.RedisHash? _hashView;
-
-    /// <summary>This context's reusable view of a bare listpack hash (valid for the command being executed).</summary>
-    private Types.RedisHash HashView(object pack, Keyspace.KeyTable<object>? table, int index)
-    {
-        var view = _hashView ??= new Types.RedisHash();
-        view.Bind(pack, table, index);
-        return view;
+        if (typeof(T) == typeof(Types.RedisHash) && Types.RedisHash.IsPack(obj))
+        {
+            var view = _hashView ??= new Types.RedisHash();
+            view.Bind(obj, slot);
+            value = (T)(object)view;
+            return true;
+        }
+        if (typeof(T) == typeof(Types.RedisSortedSet) && Types.RedisSortedSet.IsPack(obj))
+        {
+            var view = _zsetView ??= new Types.RedisSortedSet();
+            view.Bind(obj, slot);
+            value = (T)(object)view;
+            return true;
+        }
+        value = null;
+        return false;
     }
 
     /// <summary>A hash just stored at <paramref name="key"/> as a bare listpack, as a view that writes back to its slot.</summary>
     public Types.RedisHash BindHashForWrite(ReadOnlySpan<byte> key)
     {
-        var table = Db.Keys;
-        int i = table.IndexOf(key);
-        return HashView(table.ValueAt(i), table, i);
+        var slot = Keyspace.KeySlot.Of(Db.Keys, key);
+        TryView(slot.Value, slot, out Types.RedisHash? view);
+        return view!;
     }
 
     /// <summary>Like <see cref="TryLookup{T}"/> for a write: no hit/miss accounting.</summary>
@@ -145,18 +140,8 @@ public sealed class CommandContext
         var obj = Db.Lookup(key);
         if (obj is null) { value = null; return true; }
         if (obj is T t) { value = t; return true; }
-        if (typeof(T) == typeof(Types.RedisHash) && Types.RedisHash.IsPack(obj))
-        {
-            value = (T)(object)BindHashForWrite(key);
+        if ((Types.RedisHash.IsPack(obj) || Types.RedisSortedSet.IsPack(obj)) && TryView(obj, Keyspace.KeySlot.Of(Db.Keys, key), out value))
             return true;
-        }
-        if (typeof(T) == typeof(Types.RedisSortedSet) && Types.RedisSortedSet.IsPack(obj))
-        {
-            var table = Db.Keys;
-            int i = table.IndexOf(key);
-            value = (T)(object)ZSetView(obj, table, i);
-            return true;
-        }
         value = null;
         WrongType();
         return false;

@@ -55,7 +55,7 @@ public static class SortCommand
         var stats = ctx.Server.Stats;
         var src = db.Lookup(ctx.Arg(1));
         // A bare listpack sorted set: SORT converts it (below), so it needs a view that writes back to the slot.
-        if (RedisSortedSet.IsPack(src)) src = RedisSortedSet.Writable(db.Keys, db.Keys.IndexOf(ctx.Arg(1)));
+        if (RedisSortedSet.IsPack(src)) src = RedisSortedSet.Writable(db.Keys, ctx.Arg(1));
         if (src is null) { stats.KeyspaceMisses++; Notifications.KeyspaceEvents.Notify(ctx, Notifications.KeyspaceEvents.KeyMiss, "keymiss", ctx.Arg(1)); }
         else stats.KeyspaceHits++;
         if (src is not null && src is not RedisList && src is not RedisSet && !Zset.IsZset(src))

@@ -63,7 +63,7 @@ public static class SortedSetBlockingCommands
 
     private static bool Serve(BlockedClient b, Database db, byte[] key)
     {
-        if (db.Lookup(key) is null || RedisSortedSet.Writable(db.Keys, db.Keys.IndexOf(key)) is not { } z || z.Count == 0) return false;
+        if (db.Lookup(key) is null || RedisSortedSet.Writable(db.Keys, key) is not { } z || z.Count == 0) return false;
         var wait = (Wait)b.State!;
         var server = b.Client.Server;
         if (wait.MPop) SortedSetCommands.ReplyMPop(b.Client.Out, server, db, key, z, wait.Count, wait.Max);

@@ -29,9 +29,6 @@ public sealed class IdleMemoryTrim
 
     public IdleMemoryTrim(RedisServer server) => _server = server;
 
-    /// <summary>Trims done so far.</summary>
-    public int Trims { get; private set; }
-
     /// <summary>From the cron thread, every tick.</summary>
     public void Tick()
     {
@@ -52,7 +49,6 @@ public sealed class IdleMemoryTrim
         long ms = (long)Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
         long after = GC.GetGCMemoryInfo().TotalCommittedBytes;
         _committedAfterTrim = after;
-        Trims++;
         Log.Verbose($"Idle memory trim: GC heap committed {MemoryStats.Human(before)} -> {MemoryStats.Human(after)} in {ms} ms");
     }
 }

@@ -356,3 +356,24 @@ public static class LruClock
         return now >= stamp ? now - stamp : (KeyTable<object>.LruMask - stamp) + now;
     }
 }
+
+/// <summary>
+/// Where a value view writes back: one entry of a key table (entry indexes are stable), or nowhere (default) for
+/// views of values that are only read or not stored yet.
+/// </summary>
+public readonly struct KeySlot(KeyTable<object> table, int index)
+{
+    public bool IsBound => table is not null;
+
+    /// <summary>The value stored in the slot (bound slots only).</summary>
+    public object Value => table.ValueAt(index);
+
+    /// <summary>Stores <paramref name="value"/> in the slot; does nothing when unbound.</summary>
+    public void Store(object value)
+    {
+        if (table is not null) table.ValueAt(index) = value;
+    }
+
+    /// <summary>The slot of <paramref name="key"/>, which must exist.</summary>
+    public static KeySlot Of(KeyTable<object> table, ReadOnlySpan<byte> key) => new(table, table.IndexOf(key));
+}

@@ -24,8 +24,7 @@ public sealed class RedisHash : IRedisValue, IDigestible
     private static readonly byte[] EmptyPack = NewPack(2);
 
     private object _data; // listpack (a HashPackByte[] seen as byte[]) or KeyTable<byte[]>
-    private KeyTable<object>? _slotTable; // set on a view bound to a keyspace slot
-    private int _slotIndex;
+    private KeySlot _slot; // bound on a view of a stored listpack
 
     public RedisHash() => _data = EmptyPack;
 
@@ -40,19 +39,17 @@ public sealed class RedisHash : IRedisValue, IDigestible
     /// <summary>A stored hash value (bare listpack or RedisHash) as a RedisHash not bound to any slot, for readers.</summary>
     public static RedisHash? Readable(object? value) => value as RedisHash ?? (value is HashPackByte[] p ? new RedisHash(p) : null);
 
-    /// <summary>Points this view at a bare listpack; writes go back to <paramref name="table"/>[<paramref name="index"/>] when given.</summary>
-    internal void Bind(object pack, KeyTable<object>? table, int index)
+    /// <summary>Points this view at a bare listpack; writes go back to <paramref name="slot"/> when it is bound.</summary>
+    internal void Bind(object pack, KeySlot slot)
     {
         _data = pack;
-        _slotTable = table;
-        _slotIndex = index;
+        _slot = slot;
     }
 
     private void SetData(object data)
     {
         _data = data;
-        if (_slotTable is not null)
-            _slotTable.ValueAt(_slotIndex) = data is KeyTable<byte[]> t ? new RedisHash(t) : data;
+        if (_slot.IsBound) _slot.Store(data is KeyTable<byte[]> t ? new RedisHash(t) : data);
     }
 
     private byte[]? Lp => _data is KeyTable<byte[]> ? null : Unsafe.As<byte[]>(_data);

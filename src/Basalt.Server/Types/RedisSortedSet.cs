@@ -35,11 +35,10 @@ public sealed partial class RedisSortedSet : IRedisValue, IDigestible
 
     // A listpack is kept in the keyspace as is, without this wrapper (24 bytes a key saved): an array of
     // ZSetPackByte, so that `is` tells it from a string's byte[], handled as the byte[] it is laid out like.
-    // Commands get a RedisSortedSet view of it (CommandContext.TryLookup, or Readable/BindForWrite where a command
+    // Commands get a RedisSortedSet view of it (CommandContext.TryLookup, or Readable/Writable where a command
     // looks keys up itself); a view bound to a slot stores every new array, or the skiplist a conversion makes,
     // back into that slot.
-    private KeyTable<object>? _slotTable;
-    private int _slotIndex;
+    private KeySlot _slot;
 
     public RedisSortedSet() { }
 
@@ -56,36 +55,34 @@ public sealed partial class RedisSortedSet : IRedisValue, IDigestible
     /// <summary>A stored sorted set value (bare listpack or RedisSortedSet) as a RedisSortedSet not bound to any slot, for readers.</summary>
     public static RedisSortedSet? Readable(object? value) => value as RedisSortedSet ?? (value is ZSetPackByte[] p ? new RedisSortedSet(p) : null);
 
-    /// <summary>A view of the stored value at <paramref name="index"/> of <paramref name="table"/> that writes changes back there.</summary>
-    public static RedisSortedSet? Writable(KeyTable<object> table, int index)
+    /// <summary>The sorted set stored at <paramref name="key"/> (which must exist) as a view that writes changes back there; null for another type.</summary>
+    public static RedisSortedSet? Writable(KeyTable<object> table, ReadOnlySpan<byte> key)
     {
-        var value = table.ValueAt(index);
+        var slot = KeySlot.Of(table, key);
+        var value = slot.Value;
         if (value is RedisSortedSet z) return z;
         if (value is not ZSetPackByte[]) return null;
-        var view = new RedisSortedSet(value);
-        view.Bind(value, table, index);
+        var view = new RedisSortedSet();
+        view.Bind(value, slot);
         return view;
     }
 
-    /// <summary>Points this view at a bare listpack; writes go back to <paramref name="table"/>[<paramref name="index"/>] when given.</summary>
-    internal void Bind(object pack, KeyTable<object>? table, int index)
+    /// <summary>Points this view at a bare listpack; writes go back to <paramref name="slot"/> when it is bound.</summary>
+    internal void Bind(object pack, KeySlot slot)
     {
         _data = pack;
-        _slotTable = table;
-        _slotIndex = index;
+        _slot = slot;
     }
 
     private void SetData(object data)
     {
         _data = data;
-        if (_slotTable is not null)
-            _slotTable.ValueAt(_slotIndex) = data is ZSkipList sl ? new RedisSortedSet(sl) : data;
+        if (_slot.IsBound) _slot.Store(data is ZSkipList sl ? new RedisSortedSet(sl) : data);
     }
 
     private byte[]? Lp => _data is ZSkipList ? null : Unsafe.As<byte[]>(_data);
 
-    // The entry count lives in the listpack's first two bytes, not in a field: a field would take this object
-    // from 24 to 32 bytes, which is most of the overhead of a small sorted set.
+    // The entry count lives in the listpack's first two bytes: the array is all a small sorted set stores.
     private const int LpHeader = 2;
     private const int MaxPackedEntries = ushort.MaxValue;
     private static readonly byte[] EmptyLp = NewPack(LpHeader);
